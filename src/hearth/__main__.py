@@ -1,0 +1,137 @@
+"""The ``hearth`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from hearth.config import Settings
+
+app = typer.Typer(
+    help="Hearth: a community-operations Telegram bot (check-ins, points, engagement, nudges).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Reproducible benchmarks that print ratios against a baseline.")
+app.add_typer(bench_app, name="bench")
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = "; ".join(
+            f"HEARTH_{'_'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        _fail(f"invalid configuration: {problems}")
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def run() -> None:
+    """Run the bot: long polling, or a webhook server when HEARTH_WEBHOOK_URL is set."""
+    from hearth.bot.app import build_hearth
+    from hearth.bot.runner import run_polling, run_webhook
+    from hearth.storage.migrate import upgrade_database
+
+    settings = _settings()
+    if settings.bot_token is None:
+        _fail(
+            "HEARTH_BOT_TOKEN is not set. Get a token from @BotFather and export it "
+            "(or put it in .env); to try Hearth without one, run `hearth simulate`."
+        )
+    _logging(settings.log_level)
+    upgrade_database(settings.database_url)
+    hearth = build_hearth(settings)
+    runner = run_webhook if settings.webhook_url else run_polling
+    asyncio.run(runner(hearth))
+
+
+@app.command()
+def simulate(
+    members: Annotated[
+        int, typer.Option(min=1, max=20_000, help="Members in the community.")
+    ] = 200,
+    days: Annotated[int, typer.Option(min=1, max=365, help="Simulated days.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same run.")] = 7,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database to fill (default: a fresh SQLite file in --out).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the database and the chart.")] = Path(
+        "hearth-simulation"
+    ),
+    timezone: Annotated[str, typer.Option(help="The community's IANA time zone.")] = "UTC",
+) -> None:
+    """Run the real bot against a local Bot API stand-in with a synthetic community.
+
+    Needs no token and no network. Prints the operator's report and the path of a chart.
+    """
+    from hearth.simulate.report import print_report
+    from hearth.simulate.runner import SimulationOptions, simulate
+
+    _settings(default_timezone=timezone)  # validates the time zone with the usual message
+    _logging("WARNING")
+    options = SimulationOptions(
+        members=members,
+        days=days,
+        seed=seed,
+        database_url=database_url,
+        out=out,
+        timezone=timezone,
+    )
+    typer.echo(f"Simulating {members} members over {days} days (seed {seed})…")
+    result = asyncio.run(simulate(options, progress=typer.echo))
+    print_report(result, typer.echo)
+
+
+@app.command()
+def migrate(
+    database_url: Annotated[
+        str | None, typer.Option(help="Database to upgrade (default: HEARTH_DATABASE_URL).")
+    ] = None,
+) -> None:
+    """Upgrade the database schema to the newest version; existing data is kept."""
+    from hearth.storage.migrate import head_revision, upgrade_database
+
+    url = database_url or _settings().database_url
+    upgrade_database(url)
+    typer.echo(f"Database is at revision {head_revision()} (the newest).")
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    updates: Annotated[int, typer.Option(min=100, help="Group messages to feed.")] = 20_000,
+    members: Annotated[int, typer.Option(min=1, help="Distinct members sending them.")] = 1_000,
+) -> None:
+    """Full dispatcher + SQLite storage vs a bare aiogram dispatcher; prints the ratio."""
+    from hearth.simulate.bench import run_ingest_benchmark
+
+    asyncio.run(run_ingest_benchmark(updates=updates, members=members, echo=typer.echo))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Assembly: dispatcher, middlewares, notifier, runner, start-up."""

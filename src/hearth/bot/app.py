@@ -1,0 +1,143 @@
+"""The one bootstrap: settings in, a wired Hearth out. Nothing is created at import time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hearth.bot.clock import SystemClock
+from hearth.bot.dispatcher import build_dispatcher
+from hearth.bot.middlewares.dedupe import DEFAULT_WINDOW_SECONDS, RecentUpdates
+from hearth.bot.middlewares.inflight import InFlightMiddleware
+from hearth.bot.operators import ChatAdminOperators
+from hearth.bot.startup import publish_commands
+from hearth.config import Settings
+from hearth.i18n import build_i18n
+from hearth.services.communities import CommunityDefaults
+from hearth.services.ports import Clock
+from hearth.storage.activity_buffer import ActivityBuffer
+from hearth.storage.engine import create_engine, unit_of_work_factory
+from hearth.storage.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+# Update types Hearth asks Telegram for, on top of those its handlers use.
+EXTRA_UPDATE_TYPES = ("chat_member", "message_reaction", "poll_answer", "my_chat_member")
+
+
+class MissingToken(RuntimeError):
+    """``HEARTH_BOT_TOKEN`` is not set."""
+
+
+@dataclass
+class Hearth:
+    """Everything one Hearth process runs on."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    uow_factory: UnitOfWorkFactory
+    buffer: ActivityBuffer
+    i18n: I18n
+    bot: Bot
+    operators: ChatAdminOperators
+    recent_updates: RecentUpdates
+    inflight: InFlightMiddleware
+    dispatcher: Dispatcher
+
+    @property
+    def allowed_updates(self) -> list[str]:
+        return sorted(set(self.dispatcher.resolve_used_update_types()) | set(EXTRA_UPDATE_TYPES))
+
+    async def on_startup(self) -> None:
+        """Remember recently processed updates, start the writer, publish the command menu."""
+        since = self.clock.now() - timedelta(seconds=DEFAULT_WINDOW_SECONDS)
+        async with self.uow_factory() as uow:
+            await uow.processed_updates.prune(since)
+            self.recent_updates.preload(await uow.processed_updates.since(since))
+            await uow.commit()
+        await self.buffer.start()
+        await publish_commands(self.bot, self.i18n)
+        log.info("Hearth is up (%d recent updates remembered)", len(self.recent_updates))
+
+    async def on_shutdown(self) -> None:
+        """Let running handlers finish, write buffered activity, close the database."""
+        if not await self.inflight.wait_idle(timeout=30):
+            log.warning("%d updates still running at shutdown", self.inflight.running)
+        await self.buffer.stop()
+        await self.engine.dispose()
+        log.info("Hearth stopped; %d activity rows written", self.buffer.written)
+
+
+def build_hearth(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    session: BaseSession | None = None,
+    storage: BaseStorage | None = None,
+) -> Hearth:
+    """Wire the real adapters. ``session`` replaces the HTTP session (tests record with it)."""
+    if settings.bot_token is None:
+        raise MissingToken("HEARTH_BOT_TOKEN is not set")
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    uow_factory = unit_of_work_factory(engine)
+    buffer = ActivityBuffer(
+        uow_factory,
+        clock,
+        max_rows=settings.activity_flush_rows,
+        max_delay=settings.activity_flush_seconds,
+    )
+    i18n = build_i18n(settings.default_locale)
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    bot = Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+    if storage is None and settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+    operators = ChatAdminOperators(settings.operator_ids, settings.admin_cache_seconds)
+    recent_updates = RecentUpdates()
+    inflight = InFlightMiddleware()
+    dispatcher = build_dispatcher(
+        uow_factory=uow_factory,
+        buffer=buffer,
+        clock=clock,
+        i18n=i18n,
+        operators=operators,
+        defaults=CommunityDefaults(settings.default_timezone, settings.default_locale),
+        recent_updates=recent_updates,
+        inflight=inflight,
+        storage=storage,
+    )
+    hearth = Hearth(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        uow_factory=uow_factory,
+        buffer=buffer,
+        i18n=i18n,
+        bot=bot,
+        operators=operators,
+        recent_updates=recent_updates,
+        inflight=inflight,
+        dispatcher=dispatcher,
+    )
+    dispatcher.startup.register(hearth.on_startup)
+    dispatcher.shutdown.register(hearth.on_shutdown)
+    return hearth

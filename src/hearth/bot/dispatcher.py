@@ -1,0 +1,50 @@
+"""The dispatcher with its outer middlewares, in order."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.utils.i18n import I18n
+
+from hearth.bot.middlewares.dedupe import DedupeMiddleware, RecentUpdates
+from hearth.bot.middlewares.inflight import InFlightMiddleware
+from hearth.bot.middlewares.locale import LocaleMiddleware
+from hearth.bot.middlewares.registration import RegistrationMiddleware
+from hearth.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
+from hearth.bot.operators import ChatAdminOperators
+from hearth.handlers import build_router
+from hearth.services.communities import CommunityDefaults
+from hearth.services.directory import Directory
+from hearth.services.ports import Clock
+from hearth.storage.activity_buffer import ActivityBuffer
+from hearth.storage.unit_of_work import UnitOfWorkFactory
+
+
+def build_dispatcher(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    buffer: ActivityBuffer,
+    clock: Clock,
+    i18n: I18n,
+    operators: ChatAdminOperators,
+    defaults: CommunityDefaults,
+    recent_updates: RecentUpdates,
+    inflight: InFlightMiddleware,
+    storage: BaseStorage | None = None,
+) -> Dispatcher:
+    """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
+    directory = Directory()
+    dispatcher = Dispatcher(
+        storage=storage,
+        clock=clock,
+        directory=directory,
+        operators=operators,
+        defaults=defaults,
+    )
+    dispatcher.update.outer_middleware(inflight)
+    dispatcher.update.outer_middleware(DedupeMiddleware(recent_updates))
+    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(uow_factory, buffer, clock))
+    dispatcher.update.outer_middleware(RegistrationMiddleware(directory, defaults, clock))
+    dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
+    dispatcher.include_router(build_router())
+    return dispatcher

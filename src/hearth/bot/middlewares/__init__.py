@@ -1,0 +1,1 @@
+"""Outer middlewares, in the order they wrap every update."""

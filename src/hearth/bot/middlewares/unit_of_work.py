@@ -1,0 +1,66 @@
+"""One unit of work per update; the update's own id is recorded in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+
+from hearth.domain.activity import ActivityRecord
+from hearth.services.ports import Clock
+from hearth.storage.activity_buffer import ActivityBuffer
+from hearth.storage.unit_of_work import UnitOfWorkFactory
+
+
+class StagedActivity:
+    """Activity of one update, handed to the buffer only after the update's transaction."""
+
+    def __init__(self) -> None:
+        self.records: list[ActivityRecord] = []
+
+    def record(self, activity: ActivityRecord) -> None:
+        self.records.append(activity)
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    """Opens a (lazy) unit of work, commits it after the handler, rolls it back on error.
+
+    An update that touched the database records its id in that same transaction; an update
+    that only produced passive activity hands both to the write-behind buffer.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, buffer: ActivityBuffer, clock: Clock):
+        self.uow_factory = uow_factory
+        self.buffer = buffer
+        self.clock = clock
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        update_id = event.update_id if isinstance(event, Update) else None
+        staged = StagedActivity()
+        async with self.uow_factory() as uow:
+            data["uow"] = uow
+            data["activity"] = staged
+            try:
+                result = await handler(event, data)
+            except BaseException:
+                await uow.rollback()
+                # A failing update is still done with: retrying it would fail the same way.
+                self.buffer.add([], update_id)
+                raise
+            if uow.started and update_id is not None:
+                await uow.processed_updates.add_many([update_id], self.clock.now())
+                await uow.commit()
+                self.buffer.add(staged.records, None)
+            else:
+                await uow.commit()  # runs after-commit callbacks even without a transaction
+                self.buffer.add(staged.records, update_id)
+        if self.buffer.full:
+            await self.buffer.flush()
+        return result

@@ -1,0 +1,95 @@
+"""Settings, read from the environment (prefix ``HEARTH_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LOCALES = ("en", "zh_Hans")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///hearth.db"
+DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    """Everything Hearth reads from its environment; one instance per process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HEARTH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr | None = Field(default=None, description="Token from @BotFather.")
+    telegram_api_base: str = Field(
+        default=DEFAULT_TELEGRAM_API_BASE,
+        description="Bot API server base URL; the bot calls {base}/bot{token}/{method}.",
+    )
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
+    )
+    database_pool_size: int = Field(default=5, ge=1, description="PostgreSQL pool size.")
+    redis_url: str | None = Field(default=None, description="Redis URL for shared FSM state.")
+    operator_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), description="Telegram user ids that operate every community."
+    )
+    default_timezone: str = Field(default="UTC", description="IANA time zone of new communities.")
+    default_locale: str = Field(default="en", description="Locale of new communities.")
+    webhook_url: str | None = Field(default=None, description="Public HTTPS URL; enables webhooks.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret token Telegram sends with every webhook request."
+    )
+    webhook_listen: str = Field(default="0.0.0.0:8080", description="host:port of the webhook.")
+    admin_cache_seconds: int = Field(
+        default=300, ge=0, description="How long chat admins stay cached."
+    )
+    activity_flush_rows: int = Field(
+        default=500, ge=1, description="Activity rows per batch write."
+    )
+    activity_flush_seconds: float = Field(
+        default=0.5, gt=0, description="Longest wait before buffered activity is written."
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @field_validator("operator_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = value.replace(";", ",").replace(" ", ",").split(",")
+            return frozenset(int(part) for part in parts if part.strip())
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown IANA time zone: {value!r}") from error
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError("webhook_listen must look like host:port")
+        return value
+
+    @property
+    def webhook_host(self) -> str:
+        return self.webhook_listen.rpartition(":")[0]
+
+    @property
+    def webhook_port(self) -> int:
+        return int(self.webhook_listen.rpartition(":")[2])

@@ -1,0 +1,26 @@
+"""Start payloads of deep links (t.me/<bot>?start=<payload>)."""
+
+from __future__ import annotations
+
+import re
+
+# Telegram allows [A-Za-z0-9_-], at most 64 characters.
+_COMMUNITY_PAYLOAD = re.compile(r"c(-?\d{1,19})")
+
+
+def community_payload(community_id: int) -> str:
+    """The start payload that links a member to a community."""
+    return f"c{community_id}"
+
+
+def parse_community_payload(payload: str | None) -> int | None:
+    """The community id in a start payload, or None when the payload is not a community link."""
+    if not payload:
+        return None
+    match = _COMMUNITY_PAYLOAD.fullmatch(payload.strip())
+    return int(match.group(1)) if match else None
+
+
+def start_link(bot_username: str, payload: str) -> str:
+    """A t.me deep link that opens a private chat with the bot and sends /start <payload>."""
+    return f"https://t.me/{bot_username}?start={payload}"

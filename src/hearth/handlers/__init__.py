@@ -1,0 +1,34 @@
+"""aiogram routers, one per feature; ``build_router`` puts them in their order."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from hearth.handlers import (
+    activity,
+    community,
+    errors,
+    fallback,
+    help,
+    membership,
+    operators,
+    settings,
+    start,
+)
+
+
+def build_router() -> Router:
+    """The root router. Order matters: commands first, passive tracking and fallbacks last."""
+    root = Router(name="hearth")
+    root.include_routers(
+        errors.build(),
+        start.build(),
+        help.build(),
+        settings.build(),
+        operators.build(),
+        community.build(),
+        membership.build(),
+        activity.build(),
+        fallback.build(),
+    )
+    return root

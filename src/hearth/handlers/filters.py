@@ -1,0 +1,60 @@
+"""Who may do what: the one operator check used by every operator command and button."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from aiogram import Bot
+from aiogram.filters import Filter
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    ChatMemberAdministrator,
+    ChatMemberOwner,
+    Message,
+    User,
+)
+
+from hearth.domain.members import CommunityProfile
+from hearth.handlers.people import is_group
+from hearth.services.ports import UnitOfWork
+
+
+class OperatorDirectory(Protocol):
+    """Knows who operates which community (chat admins, cached, plus configured operators)."""
+
+    async def is_operator(self, bot: Bot, community_id: int, user_id: int) -> bool: ...
+
+    async def operated(self, bot: Bot, uow: UnitOfWork, user_id: int) -> list[CommunityProfile]:
+        """Active communities this user may operate."""
+        ...
+
+    async def administrators(
+        self, bot: Bot, community_id: int
+    ) -> list[ChatMemberOwner | ChatMemberAdministrator]: ...
+
+    def forget(self, community_id: int) -> None:
+        """Drop the cached administrators of a chat (they changed)."""
+        ...
+
+
+class IsOperator(Filter):
+    """True for an operator of the group the update comes from, or of any community in private."""
+
+    async def __call__(
+        self,
+        event: Message | CallbackQuery,
+        bot: Bot,
+        operators: OperatorDirectory,
+        uow: UnitOfWork,
+        event_from_user: User | None = None,
+        event_chat: Chat | None = None,
+    ) -> bool:
+        if event_from_user is None:
+            return False
+        if isinstance(event, Message) and event.sender_chat is not None:
+            return False  # anonymous admins cannot be told apart: never authorise them
+        if is_group(event_chat):
+            assert event_chat is not None
+            return await operators.is_operator(bot, event_chat.id, event_from_user.id)
+        return bool(await operators.operated(bot, uow, event_from_user.id))

@@ -1,0 +1,39 @@
+"""Inline keyboards."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from hearth.domain.members import CommunityProfile
+from hearth.handlers.callbacks import LanguageChoice, StatsChoice
+
+LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
+
+
+def languages(current: str) -> InlineKeyboardMarkup:
+    """One button per shipped language; the current one is ticked."""
+    builder = InlineKeyboardBuilder()
+    for locale, name in LANGUAGE_NAMES.items():
+        label = f"✓ {name}" if locale == current else name
+        builder.button(text=label, callback_data=LanguageChoice(locale=locale))
+    return builder.adjust(2).as_markup()
+
+
+def start_bot(url: str) -> InlineKeyboardMarkup:
+    """A one-tap deep link that opens the private chat with the bot."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Open Hearth in private"), url=url)
+    return builder.as_markup()
+
+
+def community_picker(communities: list[CommunityProfile], days: int) -> InlineKeyboardMarkup:
+    """Which community an operator's private command is about."""
+    builder = InlineKeyboardBuilder()
+    for community in communities:
+        builder.button(
+            text=community.title[:60],
+            callback_data=StatsChoice(community_id=community.id, days=days),
+        )
+    return builder.adjust(1).as_markup()

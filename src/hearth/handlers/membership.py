@@ -1,0 +1,177 @@
+"""Members joining and leaving: chat_member updates, with service messages as a fallback."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.types import ChatMemberUpdated, Message, Update, User
+from aiogram.utils.i18n import I18n
+
+from hearth.domain.deep_links import community_payload, start_link
+from hearth.domain.locales import choose_locale
+from hearth.domain.members import ChatRole, CommunityProfile, JoinOutcome, MemberProfile
+from hearth.handlers import keyboards, texts
+from hearth.handlers.filters import OperatorDirectory
+from hearth.handlers.people import GROUP_TYPES, chat_role, is_real_member, person_from
+from hearth.services import members
+from hearth.services.directory import Directory
+from hearth.services.ports import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def build() -> Router:
+    router = Router(name="membership")
+    router.chat_member.register(member_status_changed, F.chat.type.in_(GROUP_TYPES))
+    router.message.register(
+        members_joined_message, F.new_chat_members, F.chat.type.in_(GROUP_TYPES)
+    )
+    router.message.register(member_left_message, F.left_chat_member, F.chat.type.in_(GROUP_TYPES))
+    return router
+
+
+async def member_status_changed(
+    event: ChatMemberUpdated,
+    event_update: Update,
+    bot: Bot,
+    community: CommunityProfile | None,
+    uow: UnitOfWork,
+    directory: Directory,
+    operators: OperatorDirectory,
+    i18n: I18n,
+) -> None:
+    user = event.new_chat_member.user
+    if community is None or not is_real_member(user):
+        return
+    old_role, new_role = chat_role(event.old_chat_member), chat_role(event.new_chat_member)
+    if old_role != new_role:
+        operators.forget(community.id)
+    if new_role is None:
+        await members.member_left(
+            uow,
+            directory,
+            community=community,
+            member_id=user.id,
+            at=event.date,
+            update_id=event_update.update_id,
+        )
+        return
+    if old_role is not None:
+        await members.role_changed(uow, community_id=community.id, member_id=user.id, role=new_role)
+        return
+    await _joined(bot, [user], community, event_update, uow, directory, i18n, new_role, event.date)
+
+
+async def members_joined_message(
+    message: Message,
+    event_update: Update,
+    bot: Bot,
+    community: CommunityProfile | None,
+    uow: UnitOfWork,
+    directory: Directory,
+    i18n: I18n,
+) -> None:
+    newcomers = [user for user in message.new_chat_members or [] if is_real_member(user)]
+    if community is not None and newcomers:
+        await _joined(
+            bot,
+            newcomers,
+            community,
+            event_update,
+            uow,
+            directory,
+            i18n,
+            ChatRole.MEMBER,
+            message.date,
+        )
+
+
+async def member_left_message(
+    message: Message,
+    event_update: Update,
+    community: CommunityProfile | None,
+    uow: UnitOfWork,
+    directory: Directory,
+) -> None:
+    user = message.left_chat_member
+    if community is None or user is None or not is_real_member(user):
+        return
+    await members.member_left(
+        uow,
+        directory,
+        community=community,
+        member_id=user.id,
+        at=message.date,
+        update_id=event_update.update_id,
+    )
+
+
+async def _joined(
+    bot: Bot,
+    users: list[User],
+    community: CommunityProfile,
+    update: Update,
+    uow: UnitOfWork,
+    directory: Directory,
+    i18n: I18n,
+    role: ChatRole,
+    at: datetime,
+) -> None:
+    greeted: list[User] = []
+    for user in users:
+        outcome = await members.member_joined(
+            uow,
+            directory,
+            community=community,
+            person=person_from(user),
+            role=role,
+            at=at,
+            update_id=update.update_id,
+        )
+        if outcome is not JoinOutcome.ALREADY_MEMBER:
+            greeted.append(user)
+    if not greeted:
+        return
+    me = await bot.me()
+    link = start_link(me.username or "", community_payload(community.id))
+    with i18n.use_locale(community.locale):
+        if community.welcome_enabled:
+            await bot.send_message(
+                community.id,
+                texts.group_welcome([person_from(user).display_name for user in greeted]),
+                reply_markup=keyboards.start_bot(link),
+                disable_notification=True,
+            )
+    for user in greeted:
+        await _onboard_privately(bot, uow, directory, user, community, i18n)
+
+
+async def _onboard_privately(
+    bot: Bot,
+    uow: UnitOfWork,
+    directory: Directory,
+    user: User,
+    community: CommunityProfile,
+    i18n: I18n,
+) -> None:
+    """Members who started the bot get a private onboarding message; others are not written to."""
+    member: MemberProfile | None = await uow.members.get(user.id)
+    if member is None or not member.started_bot or not member.reachable:
+        return
+    locale = choose_locale(
+        member_choice=member.locale,
+        language_code=member.language_code,
+        community_locale=community.locale,
+        default=i18n.default_locale,
+        available=i18n.available_locales,
+    )
+    with i18n.use_locale(locale):
+        try:
+            await bot.send_message(user.id, texts.onboarding(community.title))
+        except TelegramForbiddenError:
+            await members.set_reachable(uow, directory, member_id=user.id, reachable=False)
+        except TelegramAPIError as error:
+            log.warning("onboarding for %s not delivered: %s", user.id, error)

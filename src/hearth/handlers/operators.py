@@ -1,0 +1,136 @@
+"""Operator commands: /stats and /welcome. Non-operators get a clear refusal."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from hearth.domain.calendar import local_day
+from hearth.domain.errors import InvalidArgument, NotAnOperator
+from hearth.domain.members import CommunityProfile, Person
+from hearth.handlers import keyboards, texts
+from hearth.handlers.callbacks import StatsChoice
+from hearth.handlers.filters import IsOperator, OperatorDirectory
+from hearth.handlers.people import GROUP_TYPES
+from hearth.services import communities, reports
+from hearth.services.directory import Directory
+from hearth.services.ports import Clock, UnitOfWork
+
+_PERIODS = {"7d": 7, "30d": 30, "90d": 90}
+_PERIOD_ARGUMENT = re.compile(r"(\d{1,2})d?")
+
+
+def build() -> Router:
+    router = Router(name="operators")
+    # The operator check runs after the command matched: other messages never pay for it.
+    router.message.register(stats, Command("stats"), IsOperator())
+    router.callback_query.register(
+        stats_for, StatsChoice.filter(F.days.in_(set(_PERIODS.values()))), IsOperator()
+    )
+    router.message.register(welcome, Command("welcome"), F.chat.type.in_(GROUP_TYPES), IsOperator())
+    router.message.register(welcome_in_private, Command("welcome"), IsOperator())
+    # Whoever reaches these is not an operator.
+    router.message.register(
+        refuse_non_operator, Command(*(name for name, _ in texts.OPERATOR_COMMANDS))
+    )
+    router.callback_query.register(refuse_non_operator_button, StatsChoice.filter())
+    return router
+
+
+def parse_period(argument: str | None) -> int:
+    """Days in a /stats period argument (7d, 30d, 90d; default 7)."""
+    if not argument:
+        return 7
+    match = _PERIOD_ARGUMENT.fullmatch(argument.strip().lower())
+    if match is None or int(match.group(1)) not in _PERIODS.values():
+        raise InvalidArgument(texts.stats_usage())
+    return int(match.group(1))
+
+
+async def stats(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    community: CommunityProfile | None,
+    uow: UnitOfWork,
+    operators: OperatorDirectory,
+    clock: Clock,
+) -> None:
+    days = parse_period(command.args)
+    if community is not None:
+        await message.answer(await _stats_text(uow, community, days, clock))
+        return
+    assert message.from_user is not None
+    operated = await operators.operated(bot, uow, message.from_user.id)
+    if len(operated) == 1:
+        await message.answer(await _stats_text(uow, operated[0], days, clock))
+    elif operated:
+        await message.answer(
+            texts.choose_community(), reply_markup=keyboards.community_picker(operated, days)
+        )
+    else:
+        await message.answer(texts.no_communities())
+
+
+async def stats_for(
+    query: CallbackQuery,
+    callback_data: StatsChoice,
+    bot: Bot,
+    uow: UnitOfWork,
+    operators: OperatorDirectory,
+    clock: Clock,
+) -> None:
+    # Checked again for this very community: the button may be old or forged.
+    if not await operators.is_operator(bot, callback_data.community_id, query.from_user.id):
+        raise NotAnOperator()
+    community = await uow.communities.get(callback_data.community_id)
+    if community is None:
+        await query.answer(texts.stale_button())
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(await _stats_text(uow, community, callback_data.days, clock))
+
+
+async def _stats_text(uow: UnitOfWork, community: CommunityProfile, days: int, clock: Clock) -> str:
+    today = local_day(clock.now(), community.timezone)
+    overview = await reports.overview(uow, community, last=today, days=days)
+    return texts.stats(overview, days=days)
+
+
+async def welcome(
+    message: Message,
+    command: CommandObject,
+    community: CommunityProfile | None,
+    person: Person | None,
+    uow: UnitOfWork,
+    directory: Directory,
+    clock: Clock,
+) -> None:
+    argument = (command.args or "").strip().lower()
+    if community is None or person is None or argument not in {"on", "off"}:
+        raise InvalidArgument(texts.welcome_usage())
+    await communities.set_welcome(
+        uow,
+        directory,
+        community_id=community.id,
+        enabled=argument == "on",
+        actor_id=person.id,
+        now=clock.now(),
+    )
+    await message.answer(texts.welcome_changed(argument == "on"))
+
+
+async def welcome_in_private(message: Message) -> None:
+    await message.answer(texts.group_only("welcome"))
+
+
+async def refuse_non_operator(message: Message) -> None:
+    await message.reply(texts.not_an_operator())
+
+
+async def refuse_non_operator_button(query: CallbackQuery) -> None:
+    await query.answer(texts.not_an_operator(), show_alert=True)

@@ -1,0 +1,146 @@
+"""The Protocols services need; storage and bot provide the real adapters, tests provide fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from hearth.domain.activity import ActivityKind, ActivityRecord
+from hearth.domain.members import (
+    ChatRole,
+    CommunityProfile,
+    JoinVia,
+    MemberProfile,
+    MembershipView,
+    Person,
+)
+
+
+class Clock(Protocol):
+    """Where services get the time; tests and the simulator control it."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class CommunityRepository(Protocol):
+    async def get(self, community_id: int) -> CommunityProfile | None: ...
+
+    async def add(
+        self, community_id: int, title: str, *, timezone: str, locale: str, now: datetime
+    ) -> bool:
+        """Insert a community unless it exists; True when it was new."""
+        ...
+
+    async def update(self, community_id: int, **changes: Any) -> None:
+        """Change stored fields (title, active, bot_is_admin, welcome_enabled, …)."""
+        ...
+
+    async def active(self) -> list[CommunityProfile]: ...
+
+
+class MemberRepository(Protocol):
+    async def get(self, member_id: int) -> MemberProfile | None: ...
+
+    async def upsert(self, person: Person, now: datetime) -> None:
+        """Insert a member or refresh their names and Telegram language."""
+        ...
+
+    async def update(self, member_id: int, **changes: Any) -> None:
+        """Change stored fields (locale, started_bot, started_at, reachable)."""
+        ...
+
+
+class MembershipRepository(Protocol):
+    async def get(self, community_id: int, member_id: int) -> MembershipView | None: ...
+
+    async def add(
+        self,
+        community_id: int,
+        member_id: int,
+        *,
+        role: ChatRole,
+        now: datetime,
+        via: JoinVia = JoinVia.JOIN,
+    ) -> bool:
+        """Insert a current membership unless one exists; True when it was new."""
+        ...
+
+    async def rejoin(self, community_id: int, member_id: int, now: datetime) -> None: ...
+
+    async def leave(self, community_id: int, member_id: int, now: datetime) -> None: ...
+
+    async def set_role(self, community_id: int, member_id: int, role: ChatRole) -> None: ...
+
+    async def communities_of(self, member_id: int) -> list[CommunityProfile]:
+        """Active communities the member currently belongs to."""
+        ...
+
+    async def count_current(self, community_id: int) -> int: ...
+
+    async def count_reachable(self, community_id: int) -> int:
+        """Current members who started the bot and have not blocked it."""
+        ...
+
+
+class ActivityRepository(Protocol):
+    async def add_many(self, records: Iterable[ActivityRecord]) -> None:
+        """Insert records, skipping any already stored for the same update."""
+        ...
+
+    async def daily_members(
+        self, community_id: int, first: date, last: date, kinds: Iterable[ActivityKind]
+    ) -> dict[date, int]:
+        """Distinct members with activity of the given kinds, per local day."""
+        ...
+
+    async def distinct_members(
+        self, community_id: int, first: date, last: date, kinds: Iterable[ActivityKind]
+    ) -> int: ...
+
+
+class AuditLog(Protocol):
+    async def record(
+        self,
+        *,
+        actor_id: int,
+        action: str,
+        community_id: int | None,
+        details: Mapping[str, Any],
+        now: datetime,
+    ) -> None: ...
+
+
+class ProcessedUpdates(Protocol):
+    async def add_many(self, update_ids: Iterable[int], now: datetime) -> None: ...
+
+    async def since(self, moment: datetime) -> set[int]: ...
+
+    async def prune(self, before: datetime) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Repositories never commit; the unit of work does."""
+
+    communities: CommunityRepository
+    members: MemberRepository
+    memberships: MembershipRepository
+    activity: ActivityRepository
+    audit: AuditLog
+    processed_updates: ProcessedUpdates
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run callback after the transaction has committed (for in-memory caches)."""
+        ...
+
+
+class ActivitySink(Protocol):
+    """Where passive engagement events go; may buffer them and write in batches."""
+
+    def record(self, activity: ActivityRecord) -> None: ...

@@ -1,0 +1,1 @@
+"""A synthetic community and a local Bot API stand-in: demos, end-to-end tests, benchmarks."""

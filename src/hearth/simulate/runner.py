@@ -1,0 +1,195 @@
+"""``hearth simulate``: the real bot, a local Bot API stand-in and a synthetic community.
+
+No token and no network: the stand-in listens on 127.0.0.1, the bot polls it over HTTP,
+and a virtual clock walks through the simulated days.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hearth.bot.app import build_hearth
+from hearth.config import Settings
+from hearth.domain.calendar import local_day
+from hearth.services import reports
+from hearth.services.reports import Overview
+from hearth.simulate import updates
+from hearth.simulate.botapi import BotApiStandIn
+from hearth.simulate.chart import daily_active_chart
+from hearth.simulate.clock import VirtualClock
+from hearth.simulate.community import ScheduledUpdate, SyntheticCommunity
+from hearth.storage.migrate import upgrade_database
+
+SIMULATED_TOKEN = "123456:SIMULATED-HEARTH"
+COMMUNITY_ID = -1001234567890
+OPERATOR_ID = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationOptions:
+    """What ``hearth simulate`` runs."""
+
+    members: int = 200
+    days: int = 30
+    seed: int = 7
+    database_url: str | None = None
+    out: Path = Path("hearth-simulation")
+    timezone: str = "UTC"
+    title: str = "Owners Club"
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationResult:
+    """What the simulation produced."""
+
+    overview: Overview
+    chart: Path
+    database_url: str
+    updates: int
+    seconds: float
+    operator_stats_reply: str
+
+
+def default_database_url(out: Path) -> str:
+    return f"sqlite+aiosqlite:///{(out / 'hearth-simulation.db').resolve()}"
+
+
+async def simulate(
+    options: SimulationOptions, progress: Callable[[str], None] = print
+) -> SimulationResult:
+    """Run the whole stack on a virtual clock and return the operator's figures."""
+    started = time.perf_counter()
+    options.out.mkdir(parents=True, exist_ok=True)
+    database_url = options.database_url or default_database_url(options.out)
+    if options.database_url is None:
+        _remove_sqlite_files(options.out / "hearth-simulation.db")
+    await asyncio.to_thread(upgrade_database, database_url)
+
+    today = datetime.now(UTC).date()
+    first_day = today - timedelta(days=options.days)
+    community = SyntheticCommunity(
+        chat_id=COMMUNITY_ID,
+        title=options.title,
+        members=options.members,
+        days=options.days,
+        seed=options.seed,
+        timezone=options.timezone,
+        first_day=first_day,
+        operator_id=OPERATOR_ID,
+    )
+    clock = VirtualClock(community.local_time(0, 7))
+    api = BotApiStandIn(token=SIMULATED_TOKEN, clock=clock.timestamp)
+    base_url = await api.start()
+    api.set_chat(community.chat)
+    api.set_admins(COMMUNITY_ID, [{**community.operator, "status": "creator"}])
+    settings = Settings(
+        bot_token=SIMULATED_TOKEN,  # type: ignore[arg-type]
+        telegram_api_base=base_url,
+        database_url=database_url,
+        default_timezone=options.timezone,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    hearth = build_hearth(settings, clock=clock)
+    polling = asyncio.create_task(
+        hearth.dispatcher.start_polling(
+            hearth.bot,
+            allowed_updates=hearth.allowed_updates,
+            polling_timeout=1,
+            handle_signals=False,
+            handle_as_tasks=False,  # one update after another: the same seed, the same result
+        )
+    )
+    total = 0
+    try:
+        setup = community.setup()
+        setup[0].payload["my_chat_member"]["new_chat_member"]["user"] = api.bot_user
+        setup[0].payload["my_chat_member"]["old_chat_member"]["user"] = api.bot_user
+        total += await _deliver(api, clock, setup)
+        for day in range(options.days):
+            batch = community.day(day)
+            total += await _deliver(api, clock, batch)
+            progress(
+                f"day {day + 1:>3}/{options.days}  {community.local_time(day, 0).date()}  "
+                f"{len(batch):>5} updates"
+            )
+        clock.set(community.local_time(options.days - 1, 23.99))
+        await hearth.buffer.flush()  # the operator's figures include the last minutes
+        stats_reply = await _ask_for_stats(api, community, options.days)
+        total += 1
+        await hearth.buffer.flush()
+        async with hearth.uow_factory() as uow:
+            profile = await uow.communities.get(COMMUNITY_ID)
+            assert profile is not None, "the bot never registered the community"
+            overview = await reports.overview(
+                uow,
+                profile,
+                last=local_day(clock.now(), profile.timezone),
+                days=options.days,
+            )
+    finally:
+        await hearth.dispatcher.stop_polling()
+        await polling
+        await api.stop()
+    chart = daily_active_chart(
+        overview,
+        options.out / "daily-active.png",
+        title=(
+            f"{options.title}: daily active members "
+            f"({options.members} members, seed {options.seed})"
+        ),
+    )
+    return SimulationResult(
+        overview=overview,
+        chart=chart,
+        database_url=database_url,
+        updates=total,
+        seconds=time.perf_counter() - started,
+        operator_stats_reply=stats_reply,
+    )
+
+
+async def _deliver(api: BotApiStandIn, clock: VirtualClock, batch: list[ScheduledUpdate]) -> int:
+    """Hand a day's updates to the stand-in and wait until the bot has handled them all.
+
+    Updates are handled one after another, so the bot asks for the next batch only once
+    the previous one is done: "consumed" means "handled".
+    """
+    if not batch:
+        return 0
+    clock.set(batch[-1].at)
+    api.add_updates(item.payload for item in batch)
+    await api.wait_until_consumed(timeout=20)
+    return len(batch)
+
+
+async def _ask_for_stats(api: BotApiStandIn, community: SyntheticCommunity, days: int) -> str:
+    """The operator sends /stats in private, as a real operator would; returns the reply."""
+    operator = community.operator
+    period = max((p for p in (7, 30, 90) if p <= days), default=7)
+    since = len(api.calls)
+    api.add_update(
+        updates.message(updates.private(operator), operator, f"/stats {period}d", datetime.now(UTC))
+    )
+    call = await api.wait_for_call(
+        "sendMessage",
+        lambda call: call.params.get("chat_id") == operator["id"],
+        timeout=30,
+        since=since,
+    )
+    return _plain(str(call.params.get("text", "")))
+
+
+def _plain(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""SQL storage: tables, repositories that never commit, the unit of work that does."""

@@ -1,0 +1,107 @@
+"""Write-behind buffer for passive activity: rows are written in batches, not one per update.
+
+A group of 5,000 members produces a steady stream of messages; one transaction per
+message would make the database the bottleneck. Rows collected here are written every
+``max_delay`` seconds or every ``max_rows`` rows, together with the ids of the updates
+they came from, in one transaction. ``stop()`` drains everything on a clean shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+
+from hearth.domain.activity import ActivityRecord
+from hearth.services.ports import Clock
+from hearth.storage.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class ActivityBuffer:
+    """Collects activity rows and processed update ids; writes them in batches."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        *,
+        max_rows: int = 500,
+        max_delay: float = 0.5,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self.max_rows = max_rows
+        self.max_delay = max_delay
+        self._records: list[ActivityRecord] = []
+        self._processed: list[int] = []
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.written = 0  # rows written since start, for progress output and benchmarks
+        self.on_flush: Callable[[int], None] | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._records) + len(self._processed)
+
+    def add(self, records: Iterable[ActivityRecord], update_id: int | None) -> None:
+        """Queue the activity of one update and, when given, mark the update processed."""
+        self._records.extend(records)
+        if update_id is not None:
+            self._processed.append(update_id)
+        if self.pending >= self.max_rows:
+            self._wake.set()
+
+    @property
+    def full(self) -> bool:
+        return self.pending >= self.max_rows
+
+    async def flush(self) -> int:
+        """Write everything queued now; returns the number of activity rows written."""
+        async with self._lock:
+            records, self._records = self._records, []
+            processed, self._processed = self._processed, []
+            if not records and not processed:
+                return 0
+            try:
+                async with self._uow_factory() as uow:
+                    await uow.activity.add_many(records)
+                    await uow.processed_updates.add_many(processed, self._clock.now())
+                    await uow.commit()
+            except Exception:
+                # Keep the rows for the next attempt rather than lose them.
+                self._records[:0] = records
+                self._processed[:0] = processed
+                raise
+            self.written += len(records)
+            if self.on_flush is not None:
+                self.on_flush(len(records))
+            return len(records)
+
+    async def start(self) -> None:
+        """Start writing in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="hearth-activity-buffer")
+
+    async def stop(self) -> None:
+        """Stop the background writer and write what is left."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.max_delay)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("writing buffered activity failed; will retry")
+                await asyncio.sleep(self.max_delay)

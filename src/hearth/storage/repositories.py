@@ -1,0 +1,327 @@
+"""Repositories: SQL for one aggregate each. They never commit; the unit of work does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Insert, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hearth.domain.activity import ActivityKind, ActivityRecord
+from hearth.domain.members import (
+    ChatRole,
+    CommunityProfile,
+    JoinVia,
+    MemberProfile,
+    MembershipView,
+    Person,
+)
+from hearth.storage import tables
+
+
+def insert_ignoring_duplicates(dialect: str, table: type[Any]) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def _community(row: tables.Community) -> CommunityProfile:
+    return CommunityProfile(
+        id=row.id,
+        title=row.title,
+        timezone=row.timezone,
+        locale=row.locale,
+        active=row.active,
+        bot_is_admin=row.bot_is_admin,
+        welcome_enabled=row.welcome_enabled,
+    )
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.session = session
+        self.dialect = dialect
+
+    async def _inserted(self, statement: Insert, values: Mapping[str, Any]) -> bool:
+        result = await self.session.execute(statement.values(**values))
+        return bool(getattr(result, "rowcount", 0))
+
+
+class SqlCommunityRepository(_Repository):
+    async def get(self, community_id: int) -> CommunityProfile | None:
+        row = await self.session.get(tables.Community, community_id, populate_existing=True)
+        return _community(row) if row else None
+
+    async def add(
+        self, community_id: int, title: str, *, timezone: str, locale: str, now: datetime
+    ) -> bool:
+        return await self._inserted(
+            insert_ignoring_duplicates(self.dialect, tables.Community),
+            {
+                "id": community_id,
+                "title": title[:255],
+                "timezone": timezone,
+                "locale": locale,
+                "active": True,
+                "bot_is_admin": False,
+                "welcome_enabled": True,
+                "created_at": now,
+            },
+        )
+
+    async def update(self, community_id: int, **changes: Any) -> None:
+        if "title" in changes:
+            changes["title"] = str(changes["title"])[:255]
+        await self.session.execute(
+            update(tables.Community).where(tables.Community.id == community_id).values(**changes)
+        )
+
+    async def active(self) -> list[CommunityProfile]:
+        rows = await self.session.scalars(
+            select(tables.Community)
+            .where(tables.Community.active == True)  # noqa: E712 - SQL expression
+            .order_by(tables.Community.id)
+        )
+        return [_community(row) for row in rows]
+
+
+class SqlMemberRepository(_Repository):
+    async def get(self, member_id: int) -> MemberProfile | None:
+        row = await self.session.get(tables.Member, member_id, populate_existing=True)
+        if row is None:
+            return None
+        return MemberProfile(
+            id=row.id,
+            first_name=row.first_name,
+            locale=row.locale,
+            language_code=row.language_code,
+            started_bot=row.started_bot,
+            reachable=row.reachable,
+        )
+
+    async def upsert(self, person: Person, now: datetime) -> None:
+        names = {
+            "first_name": person.first_name[:255],
+            "last_name": person.last_name[:255] if person.last_name else None,
+            "username": person.username,
+            "language_code": person.language_code,
+            "updated_at": now,
+        }
+        module = postgresql if self.dialect == "postgresql" else sqlite
+        statement = (
+            module.insert(tables.Member)
+            .values(id=person.id, created_at=now, started_bot=False, reachable=True, **names)
+            .on_conflict_do_update(index_elements=["id"], set_=names)
+        )
+        await self.session.execute(statement)
+
+    async def update(self, member_id: int, **changes: Any) -> None:
+        await self.session.execute(
+            update(tables.Member).where(tables.Member.id == member_id).values(**changes)
+        )
+
+
+class SqlMembershipRepository(_Repository):
+    def _key(self, community_id: int, member_id: int) -> Any:
+        return (tables.Membership.community_id == community_id) & (
+            tables.Membership.member_id == member_id
+        )
+
+    async def get(self, community_id: int, member_id: int) -> MembershipView | None:
+        row = (
+            await self.session.scalars(
+                select(tables.Membership)
+                .where(self._key(community_id, member_id))
+                .execution_options(populate_existing=True)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return MembershipView(
+            community_id=row.community_id,
+            member_id=row.member_id,
+            joined_at=row.joined_at,
+            left_at=row.left_at,
+            join_count=row.join_count,
+            role=ChatRole(row.role),
+        )
+
+    async def add(
+        self,
+        community_id: int,
+        member_id: int,
+        *,
+        role: ChatRole,
+        now: datetime,
+        via: JoinVia = JoinVia.JOIN,
+    ) -> bool:
+        return await self._inserted(
+            insert_ignoring_duplicates(self.dialect, tables.Membership),
+            {
+                "community_id": community_id,
+                "member_id": member_id,
+                "role": role.value,
+                "joined_at": now,
+                "join_count": 1,
+                "joined_via": via.value,
+            },
+        )
+
+    async def rejoin(self, community_id: int, member_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(tables.Membership)
+            .where(self._key(community_id, member_id))
+            .values(left_at=None, joined_at=now, join_count=tables.Membership.join_count + 1)
+        )
+
+    async def leave(self, community_id: int, member_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(tables.Membership).where(self._key(community_id, member_id)).values(left_at=now)
+        )
+
+    async def set_role(self, community_id: int, member_id: int, role: ChatRole) -> None:
+        await self.session.execute(
+            update(tables.Membership)
+            .where(self._key(community_id, member_id))
+            .values(role=role.value)
+        )
+
+    async def communities_of(self, member_id: int) -> list[CommunityProfile]:
+        rows = await self.session.scalars(
+            select(tables.Community)
+            .join(tables.Membership, tables.Membership.community_id == tables.Community.id)
+            .where(
+                tables.Membership.member_id == member_id,
+                tables.Membership.left_at == None,  # noqa: E711 - SQL expression
+                tables.Community.active == True,  # noqa: E712 - SQL expression
+            )
+            .order_by(tables.Community.title)
+        )
+        return [_community(row) for row in rows]
+
+    async def count_current(self, community_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count()).where(
+                tables.Membership.community_id == community_id,
+                tables.Membership.left_at == None,  # noqa: E711 - SQL expression
+            )
+        )
+        return int(count or 0)
+
+    async def count_reachable(self, community_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(tables.Membership)
+            .join(tables.Member, tables.Member.id == tables.Membership.member_id)
+            .where(
+                tables.Membership.community_id == community_id,
+                tables.Membership.left_at == None,  # noqa: E711 - SQL expression
+                tables.Member.started_bot == True,  # noqa: E712 - SQL expression
+                tables.Member.reachable == True,  # noqa: E712 - SQL expression
+            )
+        )
+        return int(count or 0)
+
+
+class SqlActivityRepository(_Repository):
+    async def add_many(self, records: Iterable[ActivityRecord]) -> None:
+        rows = [
+            {
+                "community_id": record.community_id,
+                "member_id": record.member_id,
+                "kind": record.kind.value,
+                "occurred_at": record.occurred_at,
+                "local_day": record.local_day,
+                "update_id": record.update_id,
+                "peer_member_id": record.peer_member_id,
+            }
+            for record in records
+        ]
+        if rows:
+            await self.session.execute(
+                insert_ignoring_duplicates(self.dialect, tables.Activity), rows
+            )
+
+    def _window(
+        self, community_id: int, first: date, last: date, kinds: Iterable[ActivityKind]
+    ) -> Any:
+        return (
+            (tables.Activity.community_id == community_id)
+            & (tables.Activity.local_day >= first)
+            & (tables.Activity.local_day <= last)
+            & (tables.Activity.kind.in_([kind.value for kind in kinds]))  # type: ignore[attr-defined]
+        )
+
+    async def daily_members(
+        self, community_id: int, first: date, last: date, kinds: Iterable[ActivityKind]
+    ) -> dict[date, int]:
+        day = tables.Activity.local_day
+        result = await self.session.execute(
+            select(day, func.count(func.distinct(tables.Activity.member_id)))
+            .where(self._window(community_id, first, last, kinds))
+            .group_by(day)
+        )
+        return {_as_date(row[0]): int(row[1]) for row in result}
+
+    async def distinct_members(
+        self, community_id: int, first: date, last: date, kinds: Iterable[ActivityKind]
+    ) -> int:
+        count = await self.session.scalar(
+            select(func.count(func.distinct(tables.Activity.member_id))).where(
+                self._window(community_id, first, last, kinds)
+            )
+        )
+        return int(count or 0)
+
+
+class SqlAuditLog(_Repository):
+    async def record(
+        self,
+        *,
+        actor_id: int,
+        action: str,
+        community_id: int | None,
+        details: Mapping[str, Any],
+        now: datetime,
+    ) -> None:
+        self.session.add(
+            tables.AuditLog(
+                community_id=community_id,
+                actor_id=actor_id,
+                action=action,
+                details=dict(details),
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+
+
+class SqlProcessedUpdates(_Repository):
+    async def add_many(self, update_ids: Iterable[int], now: datetime) -> None:
+        rows = [{"update_id": update_id, "processed_at": now} for update_id in update_ids]
+        if rows:
+            await self.session.execute(
+                insert_ignoring_duplicates(self.dialect, tables.ProcessedUpdate), rows
+            )
+
+    async def since(self, moment: datetime) -> set[int]:
+        ids = await self.session.scalars(
+            select(tables.ProcessedUpdate.update_id).where(
+                tables.ProcessedUpdate.processed_at >= moment
+            )
+        )
+        return set(ids)
+
+    async def prune(self, before: datetime) -> int:
+        result = await self.session.execute(
+            delete(tables.ProcessedUpdate).where(tables.ProcessedUpdate.processed_at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

@@ -1,0 +1,115 @@
+"""The stored tables (SQLModel). Times are UTC; Telegram ids are the primary keys."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from hearth.storage.types import BigId, UTCDateTime
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Community(SQLModel, table=True):
+    """A Telegram group Hearth serves."""
+
+    __tablename__ = "community"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    title: str = Field(max_length=255)
+    timezone: str = Field(max_length=64)
+    locale: str = Field(max_length=16)
+    active: bool = True
+    bot_is_admin: bool = False
+    welcome_enabled: bool = True
+    created_at: datetime = _utc()
+    deactivated_at: datetime | None = _utc(default=None, nullable=True)
+
+
+class Member(SQLModel, table=True):
+    """A Telegram user who took part in a community or started the bot."""
+
+    __tablename__ = "member"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    first_name: str = Field(max_length=255)
+    last_name: str | None = Field(default=None, max_length=255)
+    username: str | None = Field(default=None, max_length=64)
+    language_code: str | None = Field(default=None, max_length=35)
+    locale: str | None = Field(default=None, max_length=16)  # the member's own choice
+    started_bot: bool = False
+    started_at: datetime | None = _utc(default=None, nullable=True)
+    reachable: bool = True
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class Membership(SQLModel, table=True):
+    """A member's place in one community: when they joined, left, came back."""
+
+    __tablename__ = "membership"
+
+    community_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    member_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    role: str = Field(default="member", max_length=16)
+    joined_at: datetime = _utc()
+    left_at: datetime | None = _utc(default=None, nullable=True)
+    join_count: int = 1
+    joined_via: str = Field(default="join", max_length=16)  # join | seen (already there)
+
+
+class Activity(SQLModel, table=True):
+    """Append-only engagement events. Never the content of a message."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        UniqueConstraint("update_id", "member_id", "kind", name="uq_activity_update"),
+        Index("ix_activity_community_day", "community_id", "local_day"),
+        Index("ix_activity_member", "community_id", "member_id", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    community_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("community.id", ondelete="CASCADE"), nullable=False)
+    )
+    member_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str = Field(max_length=32)
+    occurred_at: datetime = _utc()
+    local_day: date
+    update_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    peer_member_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram update ids already handled; Telegram re-delivers, Hearth acts once."""
+
+    __tablename__ = "processed_update"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    processed_at: datetime = _utc(index=True)
+
+
+class AuditLog(SQLModel, table=True):
+    """What operators did, with whom, when."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    community_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
+    actor_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    action: str = Field(max_length=64)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _utc()

@@ -1,0 +1,109 @@
+"""The unit of work: one transaction, opened only when something actually needs the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hearth.storage.repositories import (
+    SqlActivityRepository,
+    SqlAuditLog,
+    SqlCommunityRepository,
+    SqlMemberRepository,
+    SqlMembershipRepository,
+    SqlProcessedUpdates,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SqlUnitOfWork:
+    """Owns one AsyncSession, created lazily: an update that needs no SQL costs no transaction."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        self._session_factory = session_factory
+        self._dialect = dialect
+        self._session: AsyncSession | None = None
+        self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def started(self) -> bool:
+        """Whether a transaction was opened."""
+        return self._session is not None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._session_factory()
+        return self._session
+
+    @property
+    def communities(self) -> SqlCommunityRepository:
+        return SqlCommunityRepository(self.session, self._dialect)
+
+    @property
+    def members(self) -> SqlMemberRepository:
+        return SqlMemberRepository(self.session, self._dialect)
+
+    @property
+    def memberships(self) -> SqlMembershipRepository:
+        return SqlMembershipRepository(self.session, self._dialect)
+
+    @property
+    def activity(self) -> SqlActivityRepository:
+        return SqlActivityRepository(self.session, self._dialect)
+
+    @property
+    def audit(self) -> SqlAuditLog:
+        return SqlAuditLog(self.session, self._dialect)
+
+    @property
+    def processed_updates(self) -> SqlProcessedUpdates:
+        return SqlProcessedUpdates(self.session, self._dialect)
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    async def commit(self) -> None:
+        if self._session is not None:
+            await self._session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    async def rollback(self) -> None:
+        self._after_commit.clear()
+        if self._session is not None:
+            await self._session.rollback()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # Leaving without commit() discards the work: nothing half-done is ever kept.
+        await self.rollback()
+        await self.close()
+
+
+class UnitOfWorkFactory:
+    """Makes units of work for one database."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        self.session_factory = session_factory
+        self.dialect = dialect
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.session_factory, self.dialect)

@@ -1,0 +1,120 @@
+"""Fixtures: databases (SQLite, and PostgreSQL when configured), a clock, a wired bot."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+
+from hearth.bot.app import Hearth, build_hearth
+from hearth.config import Settings
+from hearth.simulate.clock import VirtualClock
+from hearth.storage import tables  # noqa: F401 - registers the tables
+from hearth.storage.engine import create_engine, unit_of_work_factory
+from hearth.storage.unit_of_work import UnitOfWorkFactory
+from tests.telegram import TOKEN, RecordingSession, UpdateFeed
+
+POSTGRES_URL = os.environ.get("HEARTH_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("HEARTH_TEST_REDIS_URL")
+
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        f"hearth: PostgreSQL tests {'on ' + POSTGRES_URL if POSTGRES_URL else 'off'}",
+        f"hearth: Redis tests {'on ' + REDIS_URL if REDIS_URL else 'off'}",
+    ]
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'hearth.db'}"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """Each storage test runs on SQLite and, when configured, on PostgreSQL."""
+    return POSTGRES_URL if request.param == "postgresql" else sqlite_url  # type: ignore[return-value]
+
+
+async def _fresh_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.drop_all)
+        await connection.run_sync(SQLModel.metadata.create_all)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await _fresh_schema(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
+    return unit_of_work_factory(engine)
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        bot_token=TOKEN,  # type: ignore[arg-type]
+        database_url=database_url,
+        _env_file=None,  # type: ignore[call-arg]
+        **overrides,
+    )
+
+
+class BotHarness:
+    """The real dispatcher and storage, with Telegram replaced by a recording session."""
+
+    def __init__(self, hearth: Hearth, session: RecordingSession) -> None:
+        self.hearth = hearth
+        self.session = session
+        self.feed_ids = UpdateFeed(hearth.bot)
+
+    async def feed(self, raw: dict[str, Any]) -> Any:
+        update = self.feed_ids.build(raw)
+        return await self.hearth.dispatcher.feed_update(self.hearth.bot, update)
+
+    async def flush(self) -> None:
+        await self.hearth.buffer.flush()
+
+    def uow(self) -> Any:
+        return self.hearth.uow_factory()
+
+
+async def _harness(database_url: str, clock: VirtualClock, **settings: Any) -> BotHarness:
+    session = RecordingSession()
+    hearth = build_hearth(make_settings(database_url, **settings), clock=clock, session=session)
+    await _fresh_schema(hearth.engine)
+    await hearth.on_startup()
+    return BotHarness(hearth, session)
+
+
+@pytest.fixture
+async def bot(sqlite_url: str, clock: VirtualClock) -> AsyncIterator[BotHarness]:
+    """A wired Hearth on SQLite."""
+    harness = await _harness(sqlite_url, clock, operator_ids="7")
+    yield harness
+    await harness.hearth.on_shutdown()
+
+
+@pytest.fixture
+async def bot_on_each_backend(database_url: str, clock: VirtualClock) -> AsyncIterator[BotHarness]:
+    """A wired Hearth on SQLite and, when configured, on PostgreSQL."""
+    harness = await _harness(database_url, clock, operator_ids="7")
+    yield harness
+    await harness.hearth.on_shutdown()
