@@ -44,7 +44,7 @@ def build_dispatcher(
     dispatcher.update.outer_middleware(inflight)
     dispatcher.update.outer_middleware(DedupeMiddleware(recent_updates))
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(uow_factory, buffer, clock))
-    dispatcher.update.outer_middleware(RegistrationMiddleware(directory, defaults, clock))
+    dispatcher.update.outer_middleware(RegistrationMiddleware(directory, buffer, defaults, clock))
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
     dispatcher.include_router(build_router())
     return dispatcher

@@ -18,17 +18,17 @@ from hearth.handlers import (
 
 
 def build_router() -> Router:
-    """The root router. Order matters: commands first, passive tracking and fallbacks last."""
+    """The root router. Order matters: chatter first (most traffic), then commands, fallbacks."""
     root = Router(name="hearth")
     root.include_routers(
         errors.build(),
+        activity.build(),
         start.build(),
         help.build(),
         settings.build(),
         operators.build(),
         community.build(),
         membership.build(),
-        activity.build(),
         fallback.build(),
     )
     return root

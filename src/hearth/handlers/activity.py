@@ -1,23 +1,25 @@
 """Passive engagement tracking: member messages, replies and reactions in groups.
 
-Registered last: whatever no feature handled and a member wrote in a group lands here.
+Chatter is matched first (it is most of the traffic); commands and service messages go on
+to their features.
 """
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import Message, MessageReactionUpdated, Update
 
 from hearth.domain.members import CommunityProfile
-from hearth.handlers.people import GROUP_TYPES, message_author, message_facts
+from hearth.handlers.filters import GroupChatter, InGroup
+from hearth.handlers.people import message_author, message_facts
 from hearth.services import engagement
 from hearth.services.ports import ActivitySink
 
 
 def build() -> Router:
     router = Router(name="activity")
-    router.message.register(group_message, F.chat.type.in_(GROUP_TYPES))
-    router.message_reaction.register(reaction, F.chat.type.in_(GROUP_TYPES))
+    router.message.register(group_message, GroupChatter())
+    router.message_reaction.register(reaction, InGroup())
     return router
 
 

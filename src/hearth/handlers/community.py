@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ChatMemberUpdated
 
 from hearth.handlers import texts
-from hearth.handlers.filters import OperatorDirectory
-from hearth.handlers.people import GROUP_TYPES, chat_role, is_real_member, person_from
+from hearth.handlers.filters import InGroup, InPrivate, OperatorDirectory
+from hearth.handlers.people import chat_role, is_real_member, person_from
 from hearth.services import communities, members
 from hearth.services.communities import CommunityDefaults, Placement
 from hearth.services.directory import Directory
@@ -24,8 +24,8 @@ _PRESENT = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberS
 
 def build() -> Router:
     router = Router(name="community")
-    router.my_chat_member.register(bot_membership_changed, F.chat.type.in_(GROUP_TYPES))
-    router.my_chat_member.register(private_chat_changed, F.chat.type == "private")
+    router.my_chat_member.register(bot_membership_changed, InGroup())
+    router.my_chat_member.register(private_chat_changed, InPrivate())
     return router
 
 

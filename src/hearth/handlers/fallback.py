@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from hearth.handlers import texts
+from hearth.handlers.filters import InPrivate
 
 
 def build() -> Router:
     router = Router(name="fallback")
-    router.message.register(unknown_private_message, F.chat.type == "private")
+    router.message.register(unknown_private_message, InPrivate())
     router.callback_query.register(unknown_button)
     return router
 

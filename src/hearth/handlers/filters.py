@@ -1,10 +1,11 @@
-"""Who may do what: the one operator check used by every operator command and button."""
+"""Filters: the one operator check used by every operator command and button, and chat kinds."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from aiogram import Bot
+from aiogram.enums import ChatType
 from aiogram.filters import Filter
 from aiogram.types import (
     CallbackQuery,
@@ -12,11 +13,12 @@ from aiogram.types import (
     ChatMemberAdministrator,
     ChatMemberOwner,
     Message,
+    TelegramObject,
     User,
 )
 
 from hearth.domain.members import CommunityProfile
-from hearth.handlers.people import is_group
+from hearth.handlers.people import is_chatter, is_group
 from hearth.services.ports import UnitOfWork
 
 
@@ -58,3 +60,46 @@ class IsOperator(Filter):
             assert event_chat is not None
             return await operators.is_operator(bot, event_chat.id, event_from_user.id)
         return bool(await operators.operated(bot, uow, event_from_user.id))
+
+
+# aiogram runs synchronous filters (magic filters included) in a worker thread, once per
+# handler per update; these async filters keep the hot path on the event loop.
+
+
+class InGroup(Filter):
+    """The update comes from a group or supergroup."""
+
+    async def __call__(self, event: TelegramObject, event_chat: Chat | None = None) -> bool:
+        return is_group(event_chat)
+
+
+class InPrivate(Filter):
+    """The update comes from a private chat with the bot."""
+
+    async def __call__(self, event: TelegramObject, event_chat: Chat | None = None) -> bool:
+        return event_chat is not None and event_chat.type == ChatType.PRIVATE
+
+
+class NewMembers(Filter):
+    """A service message announcing members who joined."""
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.new_chat_members)
+
+
+class MemberLeft(Filter):
+    """A service message announcing a member who left."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.left_chat_member is not None
+
+
+class GroupChatter(Filter):
+    """A member's ordinary group message: not a command, not a service message.
+
+    Most updates of a lively group are chatter; matching it first spares every update
+    the walk through all the command routers.
+    """
+
+    async def __call__(self, message: Message) -> bool:
+        return is_chatter(message)

@@ -18,14 +18,14 @@ def languages(current: str) -> InlineKeyboardMarkup:
     for locale, name in LANGUAGE_NAMES.items():
         label = f"✓ {name}" if locale == current else name
         builder.button(text=label, callback_data=LanguageChoice(locale=locale))
-    return builder.adjust(2).as_markup()
+    return InlineKeyboardMarkup(inline_keyboard=builder.adjust(2).export())
 
 
 def start_bot(url: str) -> InlineKeyboardMarkup:
     """A one-tap deep link that opens the private chat with the bot."""
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Open Hearth in private"), url=url)
-    return builder.as_markup()
+    return InlineKeyboardMarkup(inline_keyboard=builder.export())
 
 
 def community_picker(communities: list[CommunityProfile], days: int) -> InlineKeyboardMarkup:
@@ -36,4 +36,4 @@ def community_picker(communities: list[CommunityProfile], days: int) -> InlineKe
             text=community.title[:60],
             callback_data=StatsChoice(community_id=community.id, days=days),
         )
-    return builder.adjust(1).as_markup()
+    return InlineKeyboardMarkup(inline_keyboard=builder.adjust(1).export())

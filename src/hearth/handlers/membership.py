@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import ChatMemberUpdated, Message, Update, User
 from aiogram.utils.i18n import I18n
@@ -14,8 +14,8 @@ from hearth.domain.deep_links import community_payload, start_link
 from hearth.domain.locales import choose_locale
 from hearth.domain.members import ChatRole, CommunityProfile, JoinOutcome, MemberProfile
 from hearth.handlers import keyboards, texts
-from hearth.handlers.filters import OperatorDirectory
-from hearth.handlers.people import GROUP_TYPES, chat_role, is_real_member, person_from
+from hearth.handlers.filters import InGroup, MemberLeft, NewMembers, OperatorDirectory
+from hearth.handlers.people import chat_role, is_real_member, person_from
 from hearth.services import members
 from hearth.services.directory import Directory
 from hearth.services.ports import UnitOfWork
@@ -25,11 +25,9 @@ log = logging.getLogger(__name__)
 
 def build() -> Router:
     router = Router(name="membership")
-    router.chat_member.register(member_status_changed, F.chat.type.in_(GROUP_TYPES))
-    router.message.register(
-        members_joined_message, F.new_chat_members, F.chat.type.in_(GROUP_TYPES)
-    )
-    router.message.register(member_left_message, F.left_chat_member, F.chat.type.in_(GROUP_TYPES))
+    router.chat_member.register(member_status_changed, InGroup())
+    router.message.register(members_joined_message, NewMembers(), InGroup())
+    router.message.register(member_left_message, MemberLeft(), InGroup())
     return router
 
 

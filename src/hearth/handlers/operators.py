@@ -13,8 +13,7 @@ from hearth.domain.errors import InvalidArgument, NotAnOperator
 from hearth.domain.members import CommunityProfile, Person
 from hearth.handlers import keyboards, texts
 from hearth.handlers.callbacks import StatsChoice
-from hearth.handlers.filters import IsOperator, OperatorDirectory
-from hearth.handlers.people import GROUP_TYPES
+from hearth.handlers.filters import InGroup, IsOperator, OperatorDirectory
 from hearth.services import communities, reports
 from hearth.services.directory import Directory
 from hearth.services.ports import Clock, UnitOfWork
@@ -30,7 +29,7 @@ def build() -> Router:
     router.callback_query.register(
         stats_for, StatsChoice.filter(F.days.in_(set(_PERIODS.values()))), IsOperator()
     )
-    router.message.register(welcome, Command("welcome"), F.chat.type.in_(GROUP_TYPES), IsOperator())
+    router.message.register(welcome, Command("welcome"), InGroup(), IsOperator())
     router.message.register(welcome_in_private, Command("welcome"), IsOperator())
     # Whoever reaches these is not an operator.
     router.message.register(

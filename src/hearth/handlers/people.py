@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram.enums import ChatMemberStatus, ChatType
-from aiogram.types import Chat, ChatMemberUnion, Message, User
+from aiogram.types import Chat, ChatMemberUnion, Message, Update, User
 
 from hearth.domain.activity import MessageFacts
 from hearth.domain.members import ChatRole, Person
@@ -64,40 +64,57 @@ def message_facts(message: Message) -> MessageFacts:
     )
 
 
-_SERVICE_FIELDS = (
-    "new_chat_members",
-    "left_chat_member",
-    "new_chat_title",
-    "new_chat_photo",
-    "delete_chat_photo",
-    "group_chat_created",
-    "supergroup_chat_created",
-    "migrate_to_chat_id",
-    "migrate_from_chat_id",
-    "pinned_message",
-    "forum_topic_created",
-    "forum_topic_edited",
-    "forum_topic_closed",
-    "forum_topic_reopened",
-    "general_forum_topic_hidden",
-    "general_forum_topic_unhidden",
-    "video_chat_started",
-    "video_chat_ended",
-    "video_chat_scheduled",
-    "video_chat_participants_invited",
-    "message_auto_delete_timer_changed",
-    "boost_added",
-    "chat_background_set",
-    "users_shared",
-    "chat_shared",
-    "write_access_allowed",
-    "proximity_alert_triggered",
+_SERVICE_FIELDS = frozenset(
+    {
+        "new_chat_members",
+        "left_chat_member",
+        "new_chat_title",
+        "new_chat_photo",
+        "delete_chat_photo",
+        "group_chat_created",
+        "supergroup_chat_created",
+        "migrate_to_chat_id",
+        "migrate_from_chat_id",
+        "pinned_message",
+        "forum_topic_created",
+        "forum_topic_edited",
+        "forum_topic_closed",
+        "forum_topic_reopened",
+        "general_forum_topic_hidden",
+        "general_forum_topic_unhidden",
+        "video_chat_started",
+        "video_chat_ended",
+        "video_chat_scheduled",
+        "video_chat_participants_invited",
+        "message_auto_delete_timer_changed",
+        "boost_added",
+        "chat_background_set",
+        "users_shared",
+        "chat_shared",
+        "write_access_allowed",
+        "proximity_alert_triggered",
+    }
 )
 
 
 def is_service_message(message: Message) -> bool:
     """Service messages (joins, pins, title changes, …) are not something a member said."""
-    return any(getattr(message, field, None) for field in _SERVICE_FIELDS)
+    return not _SERVICE_FIELDS.isdisjoint(message.model_fields_set)
+
+
+def is_chatter(message: Message) -> bool:
+    """A member's ordinary group message: not a command, not a service message."""
+    if not is_group(message.chat) or is_service_message(message):
+        return False
+    text = message.text or message.caption or ""
+    return not text.startswith("/")
+
+
+def is_passive(update: Update) -> bool:
+    """Updates Hearth only records, never answers: group chatter and reactions."""
+    if update.message is not None:
+        return is_chatter(update.message)
+    return update.message_reaction is not None
 
 
 def chat_role(member: ChatMemberUnion) -> ChatRole | None:

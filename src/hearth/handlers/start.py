@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message, Update
 
 from hearth.domain.members import Person
 from hearth.handlers import texts
+from hearth.handlers.filters import InPrivate
 from hearth.services import members
 from hearth.services.directory import Directory
 from hearth.services.ports import Clock, UnitOfWork
@@ -15,7 +16,7 @@ from hearth.services.ports import Clock, UnitOfWork
 
 def build() -> Router:
     router = Router(name="start")
-    router.message.register(start, CommandStart(), F.chat.type == "private")
+    router.message.register(start, CommandStart(), InPrivate())
     return router
 
 

@@ -16,12 +16,20 @@ class Directory:
         self._communities: dict[int, CommunityProfile] = {}
         self._members: dict[int, MemberProfile] = {}
         self._memberships: set[tuple[int, int]] = set()
+        self._seen_members: set[int] = set()  # registered, perhaps not yet written
 
     def community(self, community_id: int) -> CommunityProfile | None:
         return self._communities.get(community_id)
 
     def member(self, member_id: int) -> MemberProfile | None:
         return self._members.get(member_id)
+
+    def has_seen(self, member_id: int) -> bool:
+        """Whether the member is registered (in the database or waiting to be written)."""
+        return member_id in self._seen_members or member_id in self._members
+
+    def remember_seen(self, member_id: int) -> None:
+        self._seen_members.add(member_id)
 
     def knows_membership(self, community_id: int, member_id: int) -> bool:
         return (community_id, member_id) in self._memberships

@@ -124,12 +124,23 @@ class ProcessedUpdates(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Repositories never commit; the unit of work does."""
 
-    communities: CommunityRepository
-    members: MemberRepository
-    memberships: MembershipRepository
-    activity: ActivityRepository
-    audit: AuditLog
-    processed_updates: ProcessedUpdates
+    @property
+    def communities(self) -> CommunityRepository: ...
+
+    @property
+    def members(self) -> MemberRepository: ...
+
+    @property
+    def memberships(self) -> MembershipRepository: ...
+
+    @property
+    def activity(self) -> ActivityRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def processed_updates(self) -> ProcessedUpdates: ...
 
     async def commit(self) -> None: ...
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from hearth.bot.app import build_hearth
 from hearth.config import Settings
 from hearth.domain.calendar import local_day
@@ -90,11 +92,11 @@ async def simulate(
     api.set_chat(community.chat)
     api.set_admins(COMMUNITY_ID, [{**community.operator, "status": "creator"}])
     settings = Settings(
-        bot_token=SIMULATED_TOKEN,  # type: ignore[arg-type]
+        bot_token=SecretStr(SIMULATED_TOKEN),
         telegram_api_base=base_url,
         database_url=database_url,
         default_timezone=options.timezone,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     hearth = build_hearth(settings, clock=clock)
     polling = asyncio.create_task(

@@ -2,8 +2,9 @@
 
 A group of 5,000 members produces a steady stream of messages; one transaction per
 message would make the database the bottleneck. Rows collected here are written every
-``max_delay`` seconds or every ``max_rows`` rows, together with the ids of the updates
-they came from, in one transaction. ``stop()`` drains everything on a clean shutdown.
+``max_delay`` seconds or every ``max_rows`` rows, in one transaction: first the members
+and memberships first seen in that stream, then the activity, then the ids of the updates
+they came from. ``stop()`` drains everything on a clean shutdown.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from hearth.domain.activity import ActivityRecord
+from hearth.domain.members import Person
 from hearth.services.ports import Clock
 from hearth.storage.unit_of_work import UnitOfWorkFactory
 
@@ -37,6 +40,8 @@ class ActivityBuffer:
         self.max_delay = max_delay
         self._records: list[ActivityRecord] = []
         self._processed: list[int] = []
+        self._members: dict[int, Person] = {}
+        self._memberships: dict[tuple[int, int], datetime] = {}
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -46,6 +51,16 @@ class ActivityBuffer:
     @property
     def pending(self) -> int:
         return len(self._records) + len(self._processed)
+
+    @property
+    def has_registrations(self) -> bool:
+        """Members or memberships wait to be written: flush before reading them back."""
+        return bool(self._members or self._memberships)
+
+    def register(self, community_id: int, person: Person, at: datetime) -> None:
+        """Queue a member first seen taking part in a community (written before activity)."""
+        self._members.setdefault(person.id, person)
+        self._memberships.setdefault((community_id, person.id), at)
 
     def add(self, records: Iterable[ActivityRecord], update_id: int | None) -> None:
         """Queue the activity of one update and, when given, mark the update processed."""
@@ -64,17 +79,27 @@ class ActivityBuffer:
         async with self._lock:
             records, self._records = self._records, []
             processed, self._processed = self._processed, []
-            if not records and not processed:
+            members, self._members = self._members, {}
+            memberships, self._memberships = self._memberships, {}
+            if not (records or processed or members or memberships):
                 return 0
             try:
                 async with self._uow_factory() as uow:
+                    now = self._clock.now()
+                    await uow.members.upsert_many(members.values(), now)
+                    await uow.memberships.add_seen_many(
+                        (community_id, member_id, at)
+                        for (community_id, member_id), at in memberships.items()
+                    )
                     await uow.activity.add_many(records)
-                    await uow.processed_updates.add_many(processed, self._clock.now())
+                    await uow.processed_updates.add_many(processed, now)
                     await uow.commit()
             except Exception:
                 # Keep the rows for the next attempt rather than lose them.
                 self._records[:0] = records
                 self._processed[:0] = processed
+                self._members = {**members, **self._members}
+                self._memberships = {**memberships, **self._memberships}
                 raise
             self.written += len(records)
             if self.on_flush is not None:

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Insert, delete, func, select, update
+from sqlalchemy import Insert, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
 
 from hearth.domain.activity import ActivityKind, ActivityRecord
 from hearth.domain.members import (
@@ -22,11 +23,21 @@ from hearth.domain.members import (
 from hearth.storage import tables
 
 
-def insert_ignoring_duplicates(dialect: str, table: type[Any]) -> Insert:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+def insert_ignoring_duplicates(dialect: str, model: type[SQLModel]) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect.
+
+    Built on the Core table: the ORM's bulk insert would split a batch into one statement
+    per run of rows whose None values differ.
+    """
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement: Insert = module.insert(_table(model)).on_conflict_do_nothing()
+    return statement
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
 
 
 def _community(row: tables.Community) -> CommunityProfile:
@@ -77,14 +88,16 @@ class SqlCommunityRepository(_Repository):
         if "title" in changes:
             changes["title"] = str(changes["title"])[:255]
         await self.session.execute(
-            update(tables.Community).where(tables.Community.id == community_id).values(**changes)
+            update(tables.Community)
+            .where(col(tables.Community.id) == community_id)
+            .values(**changes)
         )
 
     async def active(self) -> list[CommunityProfile]:
         rows = await self.session.scalars(
             select(tables.Community)
-            .where(tables.Community.active == True)  # noqa: E712 - SQL expression
-            .order_by(tables.Community.id)
+            .where(col(tables.Community.active).is_(True))
+            .order_by(col(tables.Community.id))
         )
         return [_community(row) for row in rows]
 
@@ -104,31 +117,47 @@ class SqlMemberRepository(_Repository):
         )
 
     async def upsert(self, person: Person, now: datetime) -> None:
-        names = {
-            "first_name": person.first_name[:255],
-            "last_name": person.last_name[:255] if person.last_name else None,
-            "username": person.username,
-            "language_code": person.language_code,
-            "updated_at": now,
-        }
+        await self.upsert_many([person], now)
+
+    async def upsert_many(self, people: Iterable[Person], now: datetime) -> None:
+        """Insert members, or refresh the names and Telegram language of known ones."""
+        rows = [
+            {
+                "id": person.id,
+                "first_name": person.first_name[:255],
+                "last_name": person.last_name[:255] if person.last_name else None,
+                "username": person.username,
+                "language_code": person.language_code,
+                "created_at": now,
+                "updated_at": now,
+                "started_bot": False,
+                "reachable": True,
+            }
+            for person in people
+        ]
+        if not rows:
+            return
         module = postgresql if self.dialect == "postgresql" else sqlite
-        statement = (
-            module.insert(tables.Member)
-            .values(id=person.id, created_at=now, started_bot=False, reachable=True, **names)
-            .on_conflict_do_update(index_elements=["id"], set_=names)
+        statement = module.insert(_table(tables.Member))
+        refreshed = ("first_name", "last_name", "username", "language_code", "updated_at")
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["id"],
+                set_={name: statement.excluded[name] for name in refreshed},
+            ),
+            rows,
         )
-        await self.session.execute(statement)
 
     async def update(self, member_id: int, **changes: Any) -> None:
         await self.session.execute(
-            update(tables.Member).where(tables.Member.id == member_id).values(**changes)
+            update(tables.Member).where(col(tables.Member.id) == member_id).values(**changes)
         )
 
 
 class SqlMembershipRepository(_Repository):
     def _key(self, community_id: int, member_id: int) -> Any:
-        return (tables.Membership.community_id == community_id) & (
-            tables.Membership.member_id == member_id
+        return (col(tables.Membership.community_id) == community_id) & (
+            col(tables.Membership.member_id) == member_id
         )
 
     async def get(self, community_id: int, member_id: int) -> MembershipView | None:
@@ -171,11 +200,29 @@ class SqlMembershipRepository(_Repository):
             },
         )
 
+    async def add_seen_many(self, seen: Iterable[tuple[int, int, datetime]]) -> None:
+        """Memberships of members seen taking part: (community id, member id, first seen)."""
+        rows = [
+            {
+                "community_id": community_id,
+                "member_id": member_id,
+                "role": ChatRole.MEMBER.value,
+                "joined_at": at,
+                "join_count": 1,
+                "joined_via": JoinVia.SEEN.value,
+            }
+            for community_id, member_id, at in seen
+        ]
+        if rows:
+            await self.session.execute(
+                insert_ignoring_duplicates(self.dialect, tables.Membership), rows
+            )
+
     async def rejoin(self, community_id: int, member_id: int, now: datetime) -> None:
         await self.session.execute(
             update(tables.Membership)
             .where(self._key(community_id, member_id))
-            .values(left_at=None, joined_at=now, join_count=tables.Membership.join_count + 1)
+            .values(left_at=None, joined_at=now, join_count=col(tables.Membership.join_count) + 1)
         )
 
     async def leave(self, community_id: int, member_id: int, now: datetime) -> None:
@@ -193,21 +240,23 @@ class SqlMembershipRepository(_Repository):
     async def communities_of(self, member_id: int) -> list[CommunityProfile]:
         rows = await self.session.scalars(
             select(tables.Community)
-            .join(tables.Membership, tables.Membership.community_id == tables.Community.id)
-            .where(
-                tables.Membership.member_id == member_id,
-                tables.Membership.left_at == None,  # noqa: E711 - SQL expression
-                tables.Community.active == True,  # noqa: E712 - SQL expression
+            .join(
+                tables.Membership, col(tables.Membership.community_id) == col(tables.Community.id)
             )
-            .order_by(tables.Community.title)
+            .where(
+                col(tables.Membership.member_id) == member_id,
+                col(tables.Membership.left_at).is_(None),
+                col(tables.Community.active).is_(True),
+            )
+            .order_by(col(tables.Community.title))
         )
         return [_community(row) for row in rows]
 
     async def count_current(self, community_id: int) -> int:
         count = await self.session.scalar(
             select(func.count()).where(
-                tables.Membership.community_id == community_id,
-                tables.Membership.left_at == None,  # noqa: E711 - SQL expression
+                col(tables.Membership.community_id) == community_id,
+                col(tables.Membership.left_at).is_(None),
             )
         )
         return int(count or 0)
@@ -216,12 +265,12 @@ class SqlMembershipRepository(_Repository):
         count = await self.session.scalar(
             select(func.count())
             .select_from(tables.Membership)
-            .join(tables.Member, tables.Member.id == tables.Membership.member_id)
+            .join(tables.Member, col(tables.Member.id) == col(tables.Membership.member_id))
             .where(
-                tables.Membership.community_id == community_id,
-                tables.Membership.left_at == None,  # noqa: E711 - SQL expression
-                tables.Member.started_bot == True,  # noqa: E712 - SQL expression
-                tables.Member.reachable == True,  # noqa: E712 - SQL expression
+                col(tables.Membership.community_id) == community_id,
+                col(tables.Membership.left_at).is_(None),
+                col(tables.Member.started_bot).is_(True),
+                col(tables.Member.reachable).is_(True),
             )
         )
         return int(count or 0)
@@ -250,18 +299,18 @@ class SqlActivityRepository(_Repository):
         self, community_id: int, first: date, last: date, kinds: Iterable[ActivityKind]
     ) -> Any:
         return (
-            (tables.Activity.community_id == community_id)
-            & (tables.Activity.local_day >= first)
-            & (tables.Activity.local_day <= last)
-            & (tables.Activity.kind.in_([kind.value for kind in kinds]))  # type: ignore[attr-defined]
+            (col(tables.Activity.community_id) == community_id)
+            & (col(tables.Activity.local_day) >= first)
+            & (col(tables.Activity.local_day) <= last)
+            & (col(tables.Activity.kind).in_([kind.value for kind in kinds]))
         )
 
     async def daily_members(
         self, community_id: int, first: date, last: date, kinds: Iterable[ActivityKind]
     ) -> dict[date, int]:
-        day = tables.Activity.local_day
+        day = col(tables.Activity.local_day)
         result = await self.session.execute(
-            select(day, func.count(func.distinct(tables.Activity.member_id)))
+            select(day, func.count(func.distinct(col(tables.Activity.member_id))))
             .where(self._window(community_id, first, last, kinds))
             .group_by(day)
         )
@@ -271,7 +320,7 @@ class SqlActivityRepository(_Repository):
         self, community_id: int, first: date, last: date, kinds: Iterable[ActivityKind]
     ) -> int:
         count = await self.session.scalar(
-            select(func.count(func.distinct(tables.Activity.member_id))).where(
+            select(func.count(func.distinct(col(tables.Activity.member_id)))).where(
                 self._window(community_id, first, last, kinds)
             )
         )
@@ -310,15 +359,15 @@ class SqlProcessedUpdates(_Repository):
 
     async def since(self, moment: datetime) -> set[int]:
         ids = await self.session.scalars(
-            select(tables.ProcessedUpdate.update_id).where(
-                tables.ProcessedUpdate.processed_at >= moment
+            select(col(tables.ProcessedUpdate.update_id)).where(
+                col(tables.ProcessedUpdate.processed_at) >= moment
             )
         )
         return set(ids)
 
     async def prune(self, before: datetime) -> int:
         result = await self.session.execute(
-            delete(tables.ProcessedUpdate).where(tables.ProcessedUpdate.processed_at < before)
+            delete(tables.ProcessedUpdate).where(col(tables.ProcessedUpdate.processed_at) < before)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-27 22:00:22.156242
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import hearth.storage.types
