@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # Telegram allows [A-Za-z0-9_-], at most 64 characters.
-_COMMUNITY_PAYLOAD = re.compile(r"c(-?\d{1,19})")
+_COMMUNITY_PAYLOAD = re.compile(r"c(-?[1-9][0-9]{0,18})")  # canonical: no leading zeros
 
 
 def community_payload(community_id: int) -> str:

@@ -1,0 +1,68 @@
+"""Alembic migrations: they build exactly the models' schema and keep existing data."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from hearth.domain.members import Person
+from hearth.storage.engine import create_engine, unit_of_work_factory
+from hearth.storage.migrate import head_revision, upgrade_database
+
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+async def _empty(database_url: str) -> None:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.drop_all)
+        await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    await engine.dispose()
+
+
+def _differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, SQLModel.metadata))
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def test_migrations_build_the_schema_the_models_describe(database_url: str):
+    await _empty(database_url)
+    await asyncio.to_thread(upgrade_database, database_url)
+    engine = create_engine(database_url)
+    async with engine.connect() as connection:
+        differences = await connection.run_sync(_differences)
+        revision = await connection.run_sync(_revision)
+    await engine.dispose()
+    assert differences == []
+    assert revision == head_revision()
+
+
+async def test_upgrading_an_existing_database_keeps_its_data(database_url: str):
+    await _empty(database_url)
+    await asyncio.to_thread(upgrade_database, database_url)
+    engine = create_engine(database_url)
+    async with unit_of_work_factory(engine)() as uow:
+        await uow.communities.add(-100, "Owners", timezone="UTC", locale="en", now=AT)
+        await uow.members.upsert(Person(1, "Li"), AT)
+        await uow.commit()
+    await engine.dispose()
+
+    await asyncio.to_thread(upgrade_database, database_url)  # `hearth migrate` run again
+
+    engine = create_engine(database_url)
+    async with unit_of_work_factory(engine)() as uow:
+        community = await uow.communities.get(-100)
+        member = await uow.members.get(1)
+    await engine.dispose()
+    assert community is not None and community.title == "Owners"
+    assert member is not None and member.first_name == "Li"
