@@ -49,7 +49,7 @@ def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
     return POSTGRES_URL if request.param == "postgresql" else sqlite_url  # type: ignore[return-value]
 
 
-async def _fresh_schema(engine: AsyncEngine) -> None:
+async def fresh_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.drop_all)
         await connection.run_sync(SQLModel.metadata.create_all)
@@ -58,7 +58,7 @@ async def _fresh_schema(engine: AsyncEngine) -> None:
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
-    await _fresh_schema(engine)
+    await fresh_schema(engine)
     yield engine
     await engine.dispose()
 
@@ -99,7 +99,7 @@ class BotHarness:
 async def _harness(database_url: str, clock: VirtualClock, **settings: Any) -> BotHarness:
     session = RecordingSession()
     hearth = build_hearth(make_settings(database_url, **settings), clock=clock, session=session)
-    await _fresh_schema(hearth.engine)
+    await fresh_schema(hearth.engine)
     await hearth.on_startup()
     return BotHarness(hearth, session)
 

@@ -48,7 +48,10 @@ def test_an_unsupported_telegram_language_falls_back_to_the_communitys_locale():
 
 def test_without_any_hint_the_default_locale_is_used():
     chosen = choose_locale(
-        member_choice="fr", language_code=None, community_locale=None, default="en",
+        member_choice="fr",
+        language_code=None,
+        community_locale=None,
+        default="en",
         available=AVAILABLE,
     )
     assert chosen == "en"

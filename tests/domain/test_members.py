@@ -17,8 +17,12 @@ AT = datetime(2026, 3, 1, tzinfo=UTC)
 
 def membership(*, left: bool) -> MembershipView:
     return MembershipView(
-        community_id=-1, member_id=1, joined_at=AT, left_at=AT if left else None,
-        join_count=1, role=ChatRole.MEMBER,
+        community_id=-1,
+        member_id=1,
+        joined_at=AT,
+        left_at=AT if left else None,
+        join_count=1,
+        role=ChatRole.MEMBER,
     )
 
 

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+from hearth.domain.members import CommunityProfile, MemberProfile, MembershipView
 from hearth.simulate import updates
+from hearth.storage import tables
+from tests.telegram import Call
+
+if TYPE_CHECKING:
+    from tests.conftest import BotHarness
 
 GROUP_ID = -1001000000001
 GROUP = updates.group(GROUP_ID, "Pudong Owners")
@@ -25,3 +35,135 @@ def bot_added(status: str = "administrator") -> dict[str, object]:
     return updates.chat_member_update(
         GROUP, bot_user(), "left", status, NOW, actor=ADMIN, kind="my_chat_member"
     )
+
+
+# -- more people and places
+
+CAROL = updates.user(103, "Carol", username="carol")
+DAVE = updates.user(104, "Dave", last_name="Lee")
+OTHER_GROUP_ID = -1001000000002
+OTHER_GROUP = updates.group(OTHER_GROUP_ID, "Jinqiao Riders")
+THIRD_GROUP_ID = -1001000000003
+THIRD_GROUP = updates.group(THIRD_GROUP_ID, "Someone Else's Club")
+
+
+# -- updates, shorter
+
+
+def said(
+    person: updates.JsonDict, text: str | None, at: datetime = NOW, **extra: object
+) -> updates.JsonDict:
+    """``person`` writes ``text`` (or sends ``extra``, such as a photo) in the group."""
+    return updates.message(GROUP, person, text, at, **extra)
+
+
+def says_privately(
+    person: updates.JsonDict, text: str, at: datetime = NOW, **extra: object
+) -> updates.JsonDict:
+    """``person`` writes ``text`` in their private chat with the bot."""
+    return updates.message(updates.private(person), person, text, at, **extra)
+
+
+def presses(
+    person: updates.JsonDict, data: str, at: datetime = NOW, **extra: object
+) -> updates.JsonDict:
+    """``person`` presses an inline button carrying ``data`` in their private chat."""
+    return updates.callback_query(person, data, at, **extra)
+
+
+def joins(
+    person: updates.JsonDict, at: datetime = NOW, *, chat: updates.JsonDict = GROUP
+) -> updates.JsonDict:
+    """A ``chat_member`` update: ``person`` joined the group."""
+    return updates.chat_member_update(chat, person, "left", "member", at)
+
+
+def leaves(
+    person: updates.JsonDict, at: datetime = NOW, *, chat: updates.JsonDict = GROUP
+) -> updates.JsonDict:
+    """A ``chat_member`` update: ``person`` left the group."""
+    return updates.chat_member_update(chat, person, "member", "left", at)
+
+
+def bot_added_to(
+    chat: updates.JsonDict, status: str = "administrator", at: datetime = NOW
+) -> updates.JsonDict:
+    """A ``my_chat_member`` update: an admin added the bot to ``chat`` with ``status``."""
+    return updates.chat_member_update(
+        chat, bot_user(), "left", status, at, actor=ADMIN, kind="my_chat_member"
+    )
+
+
+def admins(*people: updates.JsonDict) -> list[updates.JsonDict]:
+    """What ``getChatAdministrators`` answers: the first person owns the chat."""
+    return [
+        {**person, "status": "creator" if index == 0 else "administrator"}
+        for index, person in enumerate(people)
+    ]
+
+
+async def bot_serves_group(
+    bot: BotHarness, *, status: str = "administrator", chat: updates.JsonDict = GROUP
+) -> None:
+    """The bot is added to ``chat`` (ADMIN owns it, unless the test set other admins)."""
+    bot.session.admins.setdefault(int(chat["id"]), admins(ADMIN))
+    await bot.feed(bot_added_to(chat, status))
+    bot.session.clear()
+
+
+# -- what was stored
+
+
+async def rows(bot: BotHarness, model: type[SQLModel]) -> list[Any]:
+    """Every stored row of one table."""
+    async with bot.uow() as uow:
+        found = list(await uow.session.scalars(select(model)))
+        uow.session.expunge_all()  # keep them readable after the unit of work ends
+        return found
+
+
+async def activity(bot: BotHarness, kind: str | None = None) -> list[tables.Activity]:
+    """Stored activity rows (written after a flush), optionally of one kind."""
+    await bot.flush()
+    stored = await rows(bot, tables.Activity)
+    return [row for row in stored if kind is None or row.kind == kind]
+
+
+async def member(bot: BotHarness, member_id: int) -> MemberProfile | None:
+    async with bot.uow() as uow:
+        return await uow.members.get(member_id)
+
+
+async def membership(
+    bot: BotHarness, member_id: int, community_id: int = GROUP_ID
+) -> MembershipView | None:
+    async with bot.uow() as uow:
+        return await uow.memberships.get(community_id, member_id)
+
+
+async def community(bot: BotHarness, community_id: int = GROUP_ID) -> CommunityProfile | None:
+    async with bot.uow() as uow:
+        return await uow.communities.get(community_id)
+
+
+async def stored_strings(bot: BotHarness) -> list[str]:
+    """Every string value of every column of every table, as stored."""
+    found: list[str] = []
+    async with bot.uow() as uow:
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await uow.session.execute(select(table))).all():
+                found += [value if isinstance(value, str) else repr(value) for value in row]
+    return found
+
+
+# -- what was sent
+
+
+def buttons(call: Call) -> list[dict[str, Any]]:
+    """The inline buttons of a recorded call, row after row."""
+    markup = call.params.get("reply_markup") or {}
+    return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def callback_answers(bot: BotHarness) -> list[Call]:
+    return bot.session.of("answerCallbackQuery")

@@ -133,5 +133,5 @@ async def test_naive_datetimes_never_reach_the_database(uow_factory: UnitOfWorkF
     async with uow_factory() as uow:
         with pytest.raises(Exception, match="naive datetime"):
             await uow.communities.add(
-                GROUP, "Owners", timezone="UTC", locale="en", now=datetime(2026, 3, 2)  # noqa: DTZ001
+                GROUP, "Owners", timezone="UTC", locale="en", now=datetime(2026, 3, 2)
             )

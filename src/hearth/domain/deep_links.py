@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 # Telegram allows [A-Za-z0-9_-], at most 64 characters.
-_COMMUNITY_PAYLOAD = re.compile(r"c(-?[1-9][0-9]{0,18})")  # canonical: no leading zeros
+# Canonical (no leading zeros) and within Telegram's 52-bit chat ids, so it fits a BIGINT.
+_COMMUNITY_PAYLOAD = re.compile(r"c(-?[1-9][0-9]{0,15})")
 
 
 def community_payload(community_id: int) -> str:
