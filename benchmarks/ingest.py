@@ -1,4 +1,4 @@
-"""Ingest benchmark: Hearth's full stack vs a bare aiogram dispatcher (same as `hearth bench ingest`).
+"""Ingest benchmark: Hearth's full stack vs a bare aiogram dispatcher (`hearth bench ingest`).
 
 Usage: python benchmarks/ingest.py [--updates 20000] [--members 1000]
 """

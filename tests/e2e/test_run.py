@@ -96,7 +96,7 @@ async def test_hearth_run_without_a_token_says_so_in_one_line(tmp_path: Path):
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    _stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     message = stderr.decode().strip()
     assert process.returncode == 2
     assert "HEARTH_BOT_TOKEN is not set" in message

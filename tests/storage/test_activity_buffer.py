@@ -91,7 +91,8 @@ async def test_a_failed_write_keeps_the_rows_for_the_next_attempt(
         pass
     else:  # pragma: no cover - the write must fail without its community
         raise AssertionError("the write should have failed")
-    assert buffer.pending == 3 and buffer.has_registrations
+    assert buffer.pending == 3
+    assert buffer.has_registrations
 
     await with_community(uow_factory)
     await buffer.flush()

@@ -64,5 +64,7 @@ async def test_upgrading_an_existing_database_keeps_its_data(database_url: str):
         community = await uow.communities.get(-100)
         member = await uow.members.get(1)
     await engine.dispose()
-    assert community is not None and community.title == "Owners"
-    assert member is not None and member.first_name == "Li"
+    assert community is not None
+    assert community.title == "Owners"
+    assert member is not None
+    assert member.first_name == "Li"
