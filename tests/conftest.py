@@ -96,7 +96,7 @@ class BotHarness:
         return self.hearth.uow_factory()
 
 
-async def _harness(database_url: str, clock: VirtualClock, **settings: Any) -> BotHarness:
+async def make_harness(database_url: str, clock: VirtualClock, **settings: Any) -> BotHarness:
     session = RecordingSession()
     hearth = build_hearth(make_settings(database_url, **settings), clock=clock, session=session)
     await fresh_schema(hearth.engine)
@@ -107,7 +107,7 @@ async def _harness(database_url: str, clock: VirtualClock, **settings: Any) -> B
 @pytest.fixture
 async def bot(sqlite_url: str, clock: VirtualClock) -> AsyncIterator[BotHarness]:
     """A wired Hearth on SQLite."""
-    harness = await _harness(sqlite_url, clock, operator_ids="7")
+    harness = await make_harness(sqlite_url, clock, operator_ids="7", welcome_batch_seconds=0)
     yield harness
     await harness.hearth.on_shutdown()
 
@@ -115,6 +115,6 @@ async def bot(sqlite_url: str, clock: VirtualClock) -> AsyncIterator[BotHarness]
 @pytest.fixture
 async def bot_on_each_backend(database_url: str, clock: VirtualClock) -> AsyncIterator[BotHarness]:
     """A wired Hearth on SQLite and, when configured, on PostgreSQL."""
-    harness = await _harness(database_url, clock, operator_ids="7")
+    harness = await make_harness(database_url, clock, operator_ids="7", welcome_batch_seconds=0)
     yield harness
     await harness.hearth.on_shutdown()

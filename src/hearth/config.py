@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     activity_flush_seconds: float = Field(
         default=0.5, gt=0, description="Longest wait before buffered activity is written."
     )
+    welcome_batch_seconds: float = Field(
+        default=60, ge=0, description="Newcomers within this window get one group welcome."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("operator_ids", mode="before")

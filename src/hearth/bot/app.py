@@ -22,6 +22,7 @@ from hearth.bot.middlewares.dedupe import DEFAULT_WINDOW_SECONDS, RecentUpdates
 from hearth.bot.middlewares.inflight import InFlightMiddleware
 from hearth.bot.operators import ChatAdminOperators
 from hearth.bot.startup import publish_commands
+from hearth.bot.welcomes import GroupWelcomes
 from hearth.config import Settings
 from hearth.i18n import build_i18n
 from hearth.services.communities import CommunityDefaults
@@ -54,6 +55,7 @@ class Hearth:
     operators: ChatAdminOperators
     recent_updates: RecentUpdates
     inflight: InFlightMiddleware
+    welcomes: GroupWelcomes
     dispatcher: Dispatcher
 
     @property
@@ -75,6 +77,7 @@ class Hearth:
         """Let running handlers finish, write buffered activity, close the database."""
         if not await self.inflight.wait_idle(timeout=30):
             log.warning("%d updates still running at shutdown", self.inflight.running)
+        await self.welcomes.drain()
         await self.buffer.stop()
         await self.engine.dispose()
         log.info("Hearth stopped; %d activity rows written", self.buffer.written)
@@ -114,6 +117,7 @@ def build_hearth(
     operators = ChatAdminOperators(settings.operator_ids, settings.admin_cache_seconds)
     recent_updates = RecentUpdates()
     inflight = InFlightMiddleware()
+    welcomes = GroupWelcomes(i18n, settings.welcome_batch_seconds)
     dispatcher = build_dispatcher(
         uow_factory=uow_factory,
         buffer=buffer,
@@ -123,6 +127,7 @@ def build_hearth(
         defaults=CommunityDefaults(settings.default_timezone, settings.default_locale),
         recent_updates=recent_updates,
         inflight=inflight,
+        welcomes=welcomes,
         storage=storage,
     )
     hearth = Hearth(
@@ -136,6 +141,7 @@ def build_hearth(
         operators=operators,
         recent_updates=recent_updates,
         inflight=inflight,
+        welcomes=welcomes,
         dispatcher=dispatcher,
     )
     dispatcher.startup.register(hearth.on_startup)

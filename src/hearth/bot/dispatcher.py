@@ -12,6 +12,7 @@ from hearth.bot.middlewares.locale import LocaleMiddleware
 from hearth.bot.middlewares.registration import RegistrationMiddleware
 from hearth.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
 from hearth.bot.operators import ChatAdminOperators
+from hearth.bot.welcomes import GroupWelcomes
 from hearth.handlers import build_router
 from hearth.services.communities import CommunityDefaults
 from hearth.services.directory import Directory
@@ -30,6 +31,7 @@ def build_dispatcher(
     defaults: CommunityDefaults,
     recent_updates: RecentUpdates,
     inflight: InFlightMiddleware,
+    welcomes: GroupWelcomes,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
@@ -40,6 +42,7 @@ def build_dispatcher(
         directory=directory,
         operators=operators,
         defaults=defaults,
+        welcomes=welcomes,
     )
     dispatcher.update.outer_middleware(inflight)
     dispatcher.update.outer_middleware(DedupeMiddleware(recent_updates))

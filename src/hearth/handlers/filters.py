@@ -40,6 +40,12 @@ class OperatorDirectory(Protocol):
         ...
 
 
+class Welcomer(Protocol):
+    """Greets newcomers in a group within the group's message budget."""
+
+    async def welcome(self, bot: Bot, community: CommunityProfile, names: list[str]) -> None: ...
+
+
 class IsOperator(Filter):
     """True for an operator of the group the update comes from, or of any community in private."""
 

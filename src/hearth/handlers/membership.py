@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from aiogram import Bot, Router
@@ -10,11 +11,10 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import ChatMemberUpdated, Message, Update, User
 from aiogram.utils.i18n import I18n
 
-from hearth.domain.deep_links import community_payload, start_link
 from hearth.domain.locales import choose_locale
 from hearth.domain.members import ChatRole, CommunityProfile, JoinOutcome, MemberProfile
-from hearth.handlers import keyboards, texts
-from hearth.handlers.filters import InGroup, MemberLeft, NewMembers, OperatorDirectory
+from hearth.handlers import texts
+from hearth.handlers.filters import InGroup, MemberLeft, NewMembers, OperatorDirectory, Welcomer
 from hearth.handlers.people import chat_role, is_real_member, person_from
 from hearth.services import members
 from hearth.services.directory import Directory
@@ -40,6 +40,7 @@ async def member_status_changed(
     directory: Directory,
     operators: OperatorDirectory,
     i18n: I18n,
+    welcomes: Welcomer,
 ) -> None:
     user = event.new_chat_member.user
     if community is None or not is_real_member(user):
@@ -60,7 +61,10 @@ async def member_status_changed(
     if old_role is not None:
         await members.role_changed(uow, community_id=community.id, member_id=user.id, role=new_role)
         return
-    await _joined(bot, [user], community, event_update, uow, directory, i18n, new_role, event.date)
+    arrival = Arrival([user], new_role, event.date, event_update.update_id)
+    await _welcome(
+        arrival, community, bot=bot, uow=uow, directory=directory, i18n=i18n, welcomes=welcomes
+    )
 
 
 async def members_joined_message(
@@ -71,19 +75,13 @@ async def members_joined_message(
     uow: UnitOfWork,
     directory: Directory,
     i18n: I18n,
+    welcomes: Welcomer,
 ) -> None:
     newcomers = [user for user in message.new_chat_members or [] if is_real_member(user)]
     if community is not None and newcomers:
-        await _joined(
-            bot,
-            newcomers,
-            community,
-            event_update,
-            uow,
-            directory,
-            i18n,
-            ChatRole.MEMBER,
-            message.date,
+        arrival = Arrival(newcomers, ChatRole.MEMBER, message.date, event_update.update_id)
+        await _welcome(
+            arrival, community, bot=bot, uow=uow, directory=directory, i18n=i18n, welcomes=welcomes
         )
 
 
@@ -107,42 +105,44 @@ async def member_left_message(
     )
 
 
-async def _joined(
-    bot: Bot,
-    users: list[User],
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """Members a join signal announced."""
+
+    users: list[User]
+    role: ChatRole
+    at: datetime
+    update_id: int
+
+
+async def _welcome(
+    arrival: Arrival,
     community: CommunityProfile,
-    update: Update,
+    *,
+    bot: Bot,
     uow: UnitOfWork,
     directory: Directory,
     i18n: I18n,
-    role: ChatRole,
-    at: datetime,
+    welcomes: Welcomer,
 ) -> None:
+    """Record the joins; greet the real newcomers in the group and, if they allow it, privately."""
     greeted: list[User] = []
-    for user in users:
+    for user in arrival.users:
         outcome = await members.member_joined(
             uow,
             directory,
             community=community,
             person=person_from(user),
-            role=role,
-            at=at,
-            update_id=update.update_id,
+            role=arrival.role,
+            at=arrival.at,
+            update_id=arrival.update_id,
         )
         if outcome is not JoinOutcome.ALREADY_MEMBER:
             greeted.append(user)
     if not greeted:
         return
-    me = await bot.me()
-    link = start_link(me.username or "", community_payload(community.id))
-    with i18n.use_locale(community.locale):
-        if community.welcome_enabled:
-            await bot.send_message(
-                community.id,
-                texts.group_welcome([person_from(user).display_name for user in greeted]),
-                reply_markup=keyboards.start_bot(link),
-                disable_notification=True,
-            )
+    if community.welcome_enabled:
+        await welcomes.welcome(bot, community, [person_from(u).display_name for u in greeted])
     for user in greeted:
         await _onboard_privately(bot, uow, directory, user, community, i18n)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration
+from babel.lists import format_list
 
 from hearth.services.reports import Overview
 
@@ -87,9 +89,11 @@ def onboarding(title: str) -> str:
 
 
 def group_welcome(names: list[str]) -> str:
+    # "A, B and C" in English, "A、B和C" in Chinese.
+    listed = format_list([quote(name) for name in names], locale=get_i18n().current_locale)
     return _(
         "Welcome, {names}! Say hello to everyone. Open Hearth in private to get personal updates."
-    ).format(names=", ".join(quote(name) for name in names))
+    ).format(names=listed)
 
 
 def bot_added(*, is_admin: bool) -> str:
