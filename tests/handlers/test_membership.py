@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from hearth.simulate import updates
 from hearth.storage import tables
 from tests.conftest import BotHarness
@@ -75,25 +77,26 @@ async def test_bot_added_as_plain_member_warns_that_it_sees_only_commands(
     assert PRIVACY_WARNING in greeting
 
 
-async def test_bot_removed_deactivates_the_community_and_keeps_its_data(bot: BotHarness) -> None:
+@pytest.mark.parametrize("status", ["left", "kicked"])
+async def test_bot_removed_deactivates_the_community_and_keeps_its_data(
+    bot: BotHarness, status: str
+) -> None:
     await bot_serves_group(bot)
     await bot.feed(said(ALICE, "hello"))
     await bot.flush()
 
-    for status in ("left", "kicked"):
-        await bot.feed(
-            updates.chat_member_update(
-                GROUP, bot_user(), "administrator", status, NOW, actor=ADMIN, kind="my_chat_member"
-            )
+    await bot.feed(
+        updates.chat_member_update(
+            GROUP, bot_user(), "administrator", status, NOW, actor=ADMIN, kind="my_chat_member"
         )
+    )
 
-        pudong = await community(bot)
-        assert pudong is not None
-        assert not pudong.active
-        assert not pudong.bot_is_admin
-        assert await membership(bot, ALICE["id"]) is not None
-        assert len(await activity(bot, "message")) == 1
-        await bot_serves_group(bot)  # back again for the next status
+    pudong = await community(bot)
+    assert pudong is not None
+    assert not pudong.active
+    assert not pudong.bot_is_admin
+    assert await membership(bot, ALICE["id"]) is not None
+    assert len(await activity(bot, "message")) == 1
     assert bot.session.of("sendMessage") == []
 
 

@@ -35,7 +35,7 @@ def build() -> Router:
     router.message.register(
         refuse_non_operator, Command(*(name for name, _ in texts.OPERATOR_COMMANDS))
     )
-    router.callback_query.register(refuse_non_operator_button, StatsChoice.filter())
+    router.callback_query.register(refuse_non_operator_button, StatsChoice.filter(), ~IsOperator())
     return router
 
 

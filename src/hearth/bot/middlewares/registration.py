@@ -15,7 +15,13 @@ from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, Update, User
 
 from hearth.domain.members import CommunityProfile, Person
-from hearth.handlers.people import is_group, is_passive, is_real_member, person_from
+from hearth.handlers.people import (
+    is_group,
+    is_passive,
+    is_real_member,
+    is_service_message,
+    person_from,
+)
 from hearth.services import communities, members
 from hearth.services.communities import CommunityDefaults
 from hearth.services.directory import Directory
@@ -24,9 +30,13 @@ from hearth.storage.activity_buffer import ActivityBuffer
 
 
 def _takes_part(update: Update) -> bool:
-    """Updates whose sender shows by them that they belong to the group."""
+    """Updates whose sender shows by them that they belong to the group.
+
+    Service messages do not: the sender of "X joined" is the newcomer, whose join the
+    membership handler records (and welcomes) itself.
+    """
     if update.message is not None:
-        return update.message.sender_chat is None
+        return update.message.sender_chat is None and not is_service_message(update.message)
     if update.message_reaction is not None:
         return update.message_reaction.actor_chat is None
     return update.callback_query is not None

@@ -1,0 +1,239 @@
+"""/start, /help and /settings: what a member reads, in which language, and what is stored."""
+
+from __future__ import annotations
+
+from hearth.handlers import texts
+from hearth.simulate import updates
+from tests.conftest import BotHarness
+from tests.handlers.common import (
+    ADMIN,
+    ALICE,
+    BORIS,
+    GROUP_ID,
+    NOW,
+    OPERATOR,
+    activity,
+    bot_serves_group,
+    bot_user,
+    buttons,
+    callback_answers,
+    joins,
+    member,
+    presses,
+    said,
+    says_privately,
+)
+
+MEMBER_COMMANDS = ("/start", "/help", "/settings")
+OPERATOR_COMMANDS = ("/stats", "/welcome")
+
+
+def chinese(bot: BotHarness, msgid: str) -> str:
+    """The zh_Hans catalogue's translation of ``msgid`` (whatever it holds today)."""
+    return bot.hearth.i18n.gettext(msgid, locale="zh_Hans")
+
+
+def member_help(bot: BotHarness, locale: str) -> str:
+    """The member /help as Hearth renders it in ``locale``."""
+    i18n = bot.hearth.i18n
+    with i18n.context(), i18n.use_locale(locale):
+        return texts.help_text(is_operator=False)
+
+
+def assert_help_in_chinese(bot: BotHarness, reply: str) -> None:
+    for msgid in (
+        "<b>Hearth</b> keeps this community lively and notices who takes part.",
+        "<b>For members</b>",
+        "What Hearth can do",
+        "Your language",
+    ):
+        assert chinese(bot, msgid) in reply
+    assert reply == member_help(bot, "zh_Hans")
+    assert reply != member_help(bot, "en"), "the zh_Hans catalogue has no translations yet"
+
+
+def bot_in_private_chat(person: updates.JsonDict, old: str, new: str) -> updates.JsonDict:
+    """``my_chat_member`` in ``person``'s private chat: "kicked" is blocked, "member" unblocked."""
+    return updates.chat_member_update(
+        updates.private(person), bot_user(), old, new, NOW, actor=person, kind="my_chat_member"
+    )
+
+
+def commands_in(text: str) -> set[str]:
+    return {word for word in text.split() if word.startswith("/")}
+
+
+# -- /start
+
+
+async def test_start_in_private_welcomes_the_member_by_name_and_allows_private_messages(
+    bot: BotHarness,
+) -> None:
+    await bot.feed(says_privately(ALICE, "/start"))
+
+    [welcome] = bot.session.texts_to(ALICE["id"])
+    assert welcome.startswith("Welcome, Alice! I am Hearth")
+    alice = await member(bot, ALICE["id"])
+    assert alice is not None
+    assert alice.started_bot
+    assert alice.reachable
+
+
+async def test_start_greets_a_member_whose_name_looks_like_html_without_breaking_the_markup(
+    bot: BotHarness,
+) -> None:
+    tom = updates.user(120, "Tom & <Jerry>")
+
+    await bot.feed(says_privately(tom, "/start"))
+
+    [welcome] = bot.session.texts_to(tom["id"])
+    assert welcome.startswith("Welcome, Tom &amp; &lt;Jerry&gt;!")
+
+
+async def test_start_with_a_community_link_connects_the_member_and_records_a_start(
+    bot: BotHarness,
+) -> None:
+    await bot_serves_group(bot)
+
+    await bot.feed(says_privately(ALICE, f"/start c{GROUP_ID}"))
+
+    welcome, connected = bot.session.texts_to(ALICE["id"])
+    assert welcome.startswith("Welcome, Alice!")
+    assert connected == "You are connected to <b>Pudong Owners</b>."
+    [start] = await activity(bot, "start")
+    assert (start.member_id, start.community_id) == (ALICE["id"], GROUP_ID)
+
+
+async def test_second_start_says_welcome_back_and_names_the_members_communities(
+    bot: BotHarness,
+) -> None:
+    await bot_serves_group(bot)
+    await bot.feed(joins(ALICE))
+    await bot.feed(says_privately(ALICE, "/start"))
+    bot.session.clear()
+
+    await bot.feed(says_privately(ALICE, "/start"))
+
+    [welcome] = bot.session.texts_to(ALICE["id"])
+    assert welcome.startswith("Welcome back, Alice!")
+    assert "Your communities: Pudong Owners." in welcome
+
+
+# -- /help
+
+
+async def test_help_for_a_member_lists_member_commands_only(bot: BotHarness) -> None:
+    await bot_serves_group(bot)
+
+    await bot.feed(says_privately(ALICE, "/help"))
+    await bot.feed(said(ALICE, "/help"))
+
+    [in_private] = bot.session.texts_to(ALICE["id"])
+    [in_group] = bot.session.texts_to(GROUP_ID)
+    for reply in (in_private, in_group):
+        assert commands_in(reply) == set(MEMBER_COMMANDS)
+
+
+async def test_help_for_the_configured_operator_lists_operator_commands(bot: BotHarness) -> None:
+    await bot_serves_group(bot)
+
+    await bot.feed(says_privately(OPERATOR, "/help"))
+
+    [reply] = bot.session.texts_to(OPERATOR["id"])
+    assert commands_in(reply) == {*MEMBER_COMMANDS, *OPERATOR_COMMANDS}
+
+
+async def test_help_for_a_chat_admin_lists_operator_commands_in_the_group_and_in_private(
+    bot: BotHarness,
+) -> None:
+    await bot_serves_group(bot)  # ADMIN owns the group
+
+    await bot.feed(said(ADMIN, "/help"))
+    await bot.feed(says_privately(ADMIN, "/help"))
+
+    [in_group] = bot.session.texts_to(GROUP_ID)
+    [in_private] = bot.session.texts_to(ADMIN["id"])
+    for reply in (in_group, in_private):
+        assert commands_in(reply) == {*MEMBER_COMMANDS, *OPERATOR_COMMANDS}
+
+
+async def test_help_comes_in_chinese_for_a_member_whose_telegram_speaks_chinese(
+    bot: BotHarness,
+) -> None:
+    assert BORIS["language_code"] == "zh-hans"
+
+    await bot.feed(says_privately(BORIS, "/help"))
+
+    [reply] = bot.session.texts_to(BORIS["id"])
+    assert_help_in_chinese(bot, reply)
+
+
+# -- /settings
+
+
+async def test_settings_offers_english_and_simplified_chinese(bot: BotHarness) -> None:
+    await bot.feed(says_privately(ALICE, "/settings"))
+
+    [prompt] = bot.session.messages_to(ALICE["id"])
+    assert prompt.text == "Your language is English. Choose another:"
+    assert [button["text"] for button in buttons(prompt)] == ["✓ English", "简体中文"]
+
+
+async def test_choosing_chinese_stores_it_answers_and_updates_the_settings_message(
+    bot: BotHarness,
+) -> None:
+    await bot.feed(says_privately(ALICE, "/settings"))
+    [prompt] = bot.session.messages_to(ALICE["id"])
+    [data] = [button["callback_data"] for button in buttons(prompt) if button["text"] == "简体中文"]
+    bot.session.clear()
+
+    await bot.feed(presses(ALICE, data))
+
+    alice = await member(bot, ALICE["id"])
+    assert alice is not None
+    assert alice.locale == "zh_Hans"
+    [answer] = callback_answers(bot)
+    assert answer.text == chinese(bot, "Done: I will speak English with you.")
+    [edited] = bot.session.of("editMessageText")
+    assert (edited.chat_id, edited.params["message_id"]) == (ALICE["id"], 1)
+    assert [button["text"] for button in buttons(edited)] == ["English", "✓ 简体中文"]
+    assert bot.session.of("sendMessage") == []
+
+
+async def test_after_choosing_chinese_help_comes_in_chinese_despite_an_english_telegram(
+    bot: BotHarness,
+) -> None:
+    assert ALICE["language_code"] == "en"
+    await bot.feed(says_privately(ALICE, "/settings"))
+    [data] = [
+        button["callback_data"]
+        for button in buttons(bot.session.messages_to(ALICE["id"])[0])
+        if button["text"] == "简体中文"
+    ]
+    await bot.feed(presses(ALICE, data))
+    bot.session.clear()
+
+    await bot.feed(says_privately(ALICE, "/help"))
+
+    [reply] = bot.session.texts_to(ALICE["id"])
+    assert_help_in_chinese(bot, reply)
+
+
+# -- blocking and unblocking the bot
+
+
+async def test_member_blocking_and_unblocking_the_bot_changes_whether_they_are_reachable(
+    bot: BotHarness,
+) -> None:
+    await bot.feed(says_privately(ALICE, "/start"))
+
+    await bot.feed(bot_in_private_chat(ALICE, "member", "kicked"))
+    blocked = await member(bot, ALICE["id"])
+    await bot.feed(bot_in_private_chat(ALICE, "kicked", "member"))
+    unblocked = await member(bot, ALICE["id"])
+
+    assert blocked is not None
+    assert not blocked.reachable
+    assert unblocked is not None
+    assert unblocked.reachable
+    assert bot.session.texts_to(ALICE["id"])[1:] == []  # only the /start welcome
