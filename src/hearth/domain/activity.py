@@ -16,11 +16,18 @@ class ActivityKind(enum.StrEnum):
     JOIN = "join"
     LEAVE = "leave"
     START = "start"
+    CHECKIN = "checkin"
 
 
 # Kinds that show a member chose to take part (joins and leaves are not participation).
 PARTICIPATION_KINDS = frozenset(
-    {ActivityKind.MESSAGE, ActivityKind.REPLY, ActivityKind.REACTION, ActivityKind.START}
+    {
+        ActivityKind.MESSAGE,
+        ActivityKind.REPLY,
+        ActivityKind.REACTION,
+        ActivityKind.START,
+        ActivityKind.CHECKIN,
+    }
 )
 
 

@@ -15,6 +15,8 @@ from hearth.domain.members import (
     MembershipView,
     Person,
 )
+from hearth.domain.points import LedgerLine, Lot, NewEntry
+from hearth.domain.streaks import CheckinOutcome, StreakState
 
 
 class Clock(Protocol):
@@ -101,6 +103,58 @@ class ActivityRepository(Protocol):
     ) -> int: ...
 
 
+class CheckinRepository(Protocol):
+    async def latest(self, community_id: int, member_id: int) -> StreakState | None: ...
+
+    async def add(
+        self, community_id: int, member_id: int, outcome: CheckinOutcome, at: datetime
+    ) -> bool:
+        """Store today's check-in; False when the member already has one for that day."""
+        ...
+
+    async def streaks_on(self, community_id: int, day: date) -> list[tuple[int, str, int]]:
+        """(member id, first name, streak) of the day's check-ins, longest streak first."""
+        ...
+
+
+class PointsRepository(Protocol):
+    async def add_entry(self, entry: NewEntry) -> int | None:
+        """Write an entry; its id, or None when its key was written before."""
+        ...
+
+    async def change_balance(
+        self, community_id: int, member_id: int, delta: int, now: datetime
+    ) -> int | None:
+        """Add ``delta`` to the balance unless it would go below zero; the new balance or None."""
+        ...
+
+    async def balance(self, community_id: int, member_id: int) -> int: ...
+
+    async def ledger_sum(self, community_id: int, member_id: int) -> int: ...
+
+    async def lots(self, community_id: int, member_id: int) -> list[Lot]:
+        """Credits with points left, locked for this transaction where the database can."""
+        ...
+
+    async def take_from_lot(self, lot_id: int, amount: int) -> None: ...
+
+    async def earned(self, community_id: int, member_id: int, since: datetime) -> int:
+        """Points credited (earned and granted) since ``since``."""
+        ...
+
+    async def recent(self, community_id: int, member_id: int, limit: int) -> list[LedgerLine]: ...
+
+    async def earned_by_member(
+        self, community_id: int, since: datetime | None
+    ) -> list[tuple[int, str, int]]:
+        """(member id, first name, points credited since) for everyone, most first."""
+        ...
+
+    async def due_lots(self, now: datetime, limit: int) -> list[tuple[int, int, int]]:
+        """(community id, member id, lot id) of credits past expiry with points left."""
+        ...
+
+
 class AuditLog(Protocol):
     async def record(
         self,
@@ -138,6 +192,12 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def checkins(self) -> CheckinRepository: ...
+
+    @property
+    def points(self) -> PointsRepository: ...
 
     @property
     def processed_updates(self) -> ProcessedUpdates: ...

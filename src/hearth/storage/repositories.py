@@ -20,6 +20,8 @@ from hearth.domain.members import (
     MembershipView,
     Person,
 )
+from hearth.domain.points import CREDIT_KINDS, EntryKind, LedgerLine, Lot, NewEntry
+from hearth.domain.streaks import CheckinOutcome, StreakState
 from hearth.storage import tables
 
 
@@ -374,3 +376,198 @@ class SqlProcessedUpdates(_Repository):
 
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+class SqlCheckinRepository(_Repository):
+    async def latest(self, community_id: int, member_id: int) -> StreakState | None:
+        row = (
+            await self.session.scalars(
+                select(tables.Checkin)
+                .where(
+                    col(tables.Checkin.community_id) == community_id,
+                    col(tables.Checkin.member_id) == member_id,
+                )
+                .order_by(col(tables.Checkin.local_day).desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return StreakState(
+            last_day=_as_date(row.local_day), streak=row.streak, freezes=row.freezes, best=row.best
+        )
+
+    async def add(
+        self, community_id: int, member_id: int, outcome: CheckinOutcome, at: datetime
+    ) -> bool:
+        return await self._inserted(
+            insert_ignoring_duplicates(self.dialect, tables.Checkin),
+            {
+                "community_id": community_id,
+                "member_id": member_id,
+                "local_day": outcome.day,
+                "checked_in_at": at,
+                "streak": outcome.streak,
+                "best": outcome.best,
+                "freezes": outcome.freezes,
+                "freezes_used": outcome.freezes_used,
+            },
+        )
+
+    async def streaks_on(self, community_id: int, day: date) -> list[tuple[int, str, int]]:
+        result = await self.session.execute(
+            select(
+                col(tables.Checkin.member_id),
+                col(tables.Member.first_name),
+                col(tables.Checkin.streak),
+            )
+            .join(tables.Member, col(tables.Member.id) == col(tables.Checkin.member_id))
+            .where(
+                col(tables.Checkin.community_id) == community_id,
+                col(tables.Checkin.local_day) == day,
+            )
+            .order_by(col(tables.Checkin.streak).desc(), col(tables.Checkin.checked_in_at))
+        )
+        return [(int(row[0]), str(row[1]), int(row[2])) for row in result]
+
+
+class SqlPointsRepository(_Repository):
+    def _member(self, community_id: int, member_id: int) -> Any:
+        return (col(tables.PointsEntry.community_id) == community_id) & (
+            col(tables.PointsEntry.member_id) == member_id
+        )
+
+    async def add_entry(self, entry: NewEntry) -> int | None:
+        credit = entry.amount > 0 and entry.expires_at is not None
+        statement = insert_ignoring_duplicates(self.dialect, tables.PointsEntry).values(
+            community_id=entry.community_id,
+            member_id=entry.member_id,
+            kind=entry.kind.value,
+            amount=entry.amount,
+            reason=entry.reason[:255],
+            idempotency_key=entry.key[:200],
+            created_at=entry.at,
+            expires_at=entry.expires_at,
+            remaining=entry.amount if credit else None,
+            actor_id=entry.actor_id,
+        )
+        result = await self.session.execute(statement.returning(col(tables.PointsEntry.id)))
+        new_id = result.scalar_one_or_none()
+        return int(new_id) if new_id is not None else None
+
+    async def change_balance(
+        self, community_id: int, member_id: int, delta: int, now: datetime
+    ) -> int | None:
+        await self.session.execute(
+            insert_ignoring_duplicates(self.dialect, tables.PointsBalance).values(
+                community_id=community_id, member_id=member_id, balance=0, updated_at=now
+            )
+        )
+        balance = col(tables.PointsBalance.balance)
+        # One conditional statement: atomic on SQLite and PostgreSQL alike; on PostgreSQL its
+        # row lock also serialises concurrent debits of the same member.
+        result = await self.session.execute(
+            update(tables.PointsBalance)
+            .where(
+                col(tables.PointsBalance.community_id) == community_id,
+                col(tables.PointsBalance.member_id) == member_id,
+                balance + delta >= 0,
+            )
+            .values(balance=balance + delta, updated_at=now)
+            .returning(balance)
+        )
+        new_balance = result.scalar_one_or_none()
+        return int(new_balance) if new_balance is not None else None
+
+    async def balance(self, community_id: int, member_id: int) -> int:
+        value = await self.session.scalar(
+            select(col(tables.PointsBalance.balance)).where(
+                col(tables.PointsBalance.community_id) == community_id,
+                col(tables.PointsBalance.member_id) == member_id,
+            )
+        )
+        return int(value or 0)
+
+    async def ledger_sum(self, community_id: int, member_id: int) -> int:
+        value = await self.session.scalar(
+            select(func.coalesce(func.sum(col(tables.PointsEntry.amount)), 0)).where(
+                self._member(community_id, member_id)
+            )
+        )
+        return int(value or 0)
+
+    async def lots(self, community_id: int, member_id: int) -> list[Lot]:
+        statement = (
+            select(tables.PointsEntry)
+            .where(self._member(community_id, member_id), col(tables.PointsEntry.remaining) > 0)
+            .order_by(col(tables.PointsEntry.expires_at), col(tables.PointsEntry.id))
+            .execution_options(populate_existing=True)
+        )
+        if self.dialect == "postgresql":
+            statement = statement.with_for_update()
+        rows = await self.session.scalars(statement)
+        return [
+            Lot(id=int(row.id or 0), remaining=int(row.remaining or 0), expires_at=row.expires_at)  # type: ignore[arg-type]
+            for row in rows
+        ]
+
+    async def take_from_lot(self, lot_id: int, amount: int) -> None:
+        remaining = col(tables.PointsEntry.remaining)
+        await self.session.execute(
+            update(tables.PointsEntry)
+            .where(col(tables.PointsEntry.id) == lot_id)
+            .values(remaining=remaining - amount)
+        )
+
+    def _credits(self) -> Any:
+        return col(tables.PointsEntry.kind).in_([kind.value for kind in CREDIT_KINDS])
+
+    async def earned(self, community_id: int, member_id: int, since: datetime) -> int:
+        value = await self.session.scalar(
+            select(func.coalesce(func.sum(col(tables.PointsEntry.amount)), 0)).where(
+                self._member(community_id, member_id),
+                self._credits(),
+                col(tables.PointsEntry.created_at) >= since,
+            )
+        )
+        return int(value or 0)
+
+    async def recent(self, community_id: int, member_id: int, limit: int) -> list[LedgerLine]:
+        rows = await self.session.scalars(
+            select(tables.PointsEntry)
+            .where(self._member(community_id, member_id))
+            .order_by(col(tables.PointsEntry.created_at).desc(), col(tables.PointsEntry.id).desc())
+            .limit(limit)
+        )
+        return [
+            LedgerLine(EntryKind(row.kind), row.amount, row.reason, row.created_at) for row in rows
+        ]
+
+    async def earned_by_member(
+        self, community_id: int, since: datetime | None
+    ) -> list[tuple[int, str, int]]:
+        total = func.sum(col(tables.PointsEntry.amount))
+        statement = (
+            select(col(tables.PointsEntry.member_id), col(tables.Member.first_name), total)
+            .join(tables.Member, col(tables.Member.id) == col(tables.PointsEntry.member_id))
+            .where(col(tables.PointsEntry.community_id) == community_id, self._credits())
+            .group_by(col(tables.PointsEntry.member_id), col(tables.Member.first_name))
+            .order_by(total.desc(), col(tables.PointsEntry.member_id))
+        )
+        if since is not None:
+            statement = statement.where(col(tables.PointsEntry.created_at) >= since)
+        result = await self.session.execute(statement)
+        return [(int(row[0]), str(row[1]), int(row[2])) for row in result]
+
+    async def due_lots(self, now: datetime, limit: int) -> list[tuple[int, int, int]]:
+        result = await self.session.execute(
+            select(
+                col(tables.PointsEntry.community_id),
+                col(tables.PointsEntry.member_id),
+                col(tables.PointsEntry.id),
+            )
+            .where(col(tables.PointsEntry.remaining) > 0, col(tables.PointsEntry.expires_at) <= now)
+            .order_by(col(tables.PointsEntry.expires_at), col(tables.PointsEntry.id))
+            .limit(limit)
+        )
+        return [(int(row[0]), int(row[1]), int(row[2] or 0)) for row in result]

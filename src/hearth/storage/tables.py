@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from hearth.storage.types import BigId, UTCDateTime
@@ -113,3 +121,74 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc()
+
+
+class Checkin(SQLModel, table=True):
+    """One check-in per member per local day, with the streak it made."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (
+        UniqueConstraint("community_id", "member_id", "local_day", name="uq_checkin_day"),
+        Index("ix_checkin_community_day", "community_id", "local_day"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    community_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("community.id", ondelete="CASCADE"), nullable=False)
+    )
+    member_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
+    )
+    local_day: date
+    checked_in_at: datetime = _utc()
+    streak: int
+    best: int
+    freezes: int  # held after this check-in
+    freezes_used: int  # missed days this check-in's streak was carried over
+
+
+class PointsEntry(SQLModel, table=True):
+    """The append-only ledger. Credits are lots: they expire and are spent oldest first."""
+
+    __tablename__ = "points_entry"
+    __table_args__ = (
+        Index("ix_points_member", "community_id", "member_id", "created_at"),
+        Index("ix_points_expiry", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    community_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("community.id", ondelete="CASCADE"), nullable=False)
+    )
+    member_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str = Field(max_length=16)
+    amount: int  # positive for credits, negative for debits
+    reason: str = Field(max_length=255)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    created_at: datetime = _utc()
+    expires_at: datetime | None = _utc(default=None, nullable=True)  # credits only
+    remaining: int | None = None  # credits only: what is left to spend
+    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class PointsBalance(SQLModel, table=True):
+    """The ledger's sum per member, kept in the same transaction as every entry.
+
+    Its conditional update (``balance >= amount``) is what makes concurrent debits safe.
+    """
+
+    __tablename__ = "points_balance"
+    __table_args__ = (CheckConstraint("balance >= 0", name="ck_points_balance_not_negative"),)
+
+    community_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    member_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    balance: int = 0
+    updated_at: datetime = _utc()

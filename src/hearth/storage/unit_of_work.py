@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hearth.storage.repositories import (
     SqlActivityRepository,
     SqlAuditLog,
+    SqlCheckinRepository,
     SqlCommunityRepository,
     SqlMemberRepository,
     SqlMembershipRepository,
+    SqlPointsRepository,
     SqlProcessedUpdates,
 )
 
@@ -59,6 +61,14 @@ class SqlUnitOfWork:
     @property
     def audit(self) -> SqlAuditLog:
         return SqlAuditLog(self.session, self._dialect)
+
+    @property
+    def checkins(self) -> SqlCheckinRepository:
+        return SqlCheckinRepository(self.session, self._dialect)
+
+    @property
+    def points(self) -> SqlPointsRepository:
+        return SqlPointsRepository(self.session, self._dialect)
 
     @property
     def processed_updates(self) -> SqlProcessedUpdates:

@@ -1,0 +1,173 @@
+"""The points economy: rules, lots that expire, first-in-first-out spending, tiers.
+
+A balance is never a counter of its own: it is the sum of the ledger, which equals the sum
+of what remains in the lots that have not expired.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hearth.domain.errors import HearthError
+
+
+class NotEnoughPoints(HearthError):
+    """A debit larger than the balance."""
+
+    def __init__(self, balance: int, wanted: int) -> None:
+        super().__init__(balance, wanted)
+        self.balance = balance
+        self.wanted = wanted
+
+
+class EntryKind(enum.StrEnum):
+    """Why the ledger moved."""
+
+    EARN = "earn"  # points for taking part (check-ins, milestones, …)
+    GRANT = "grant"  # an operator's manual credit
+    DEDUCT = "deduct"  # an operator's manual debit
+    SPEND = "spend"  # a redemption
+    EXPIRE = "expire"  # a lot's remainder at its expiry date
+
+
+CREDIT_KINDS = frozenset({EntryKind.EARN, EntryKind.GRANT})
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A level of the honour programme, reached by points earned in the last 12 months."""
+
+    name: str
+    threshold: int
+    multiplier: float
+
+
+DEFAULT_TIERS = (
+    Tier("member", 0, 1.0),
+    Tier("silver", 500, 1.1),
+    Tier("gold", 2000, 1.25),
+    Tier("platinum", 5000, 1.5),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PointsRules:
+    """What taking part is worth in one community (operators may change it)."""
+
+    checkin: int = 10
+    first_checkin_bonus: int = 20
+    milestones: Mapping[int, int] = field(
+        default_factory=lambda: {3: 10, 7: 30, 30: 100, 100: 300, 365: 1000}
+    )
+    expiry_months: int = 12
+    tiers: Sequence[Tier] = DEFAULT_TIERS
+
+    def tier_for(self, earned_last_year: int) -> Tier:
+        """The highest tier whose threshold the member reached."""
+        reached = [tier for tier in self.tiers if earned_last_year >= tier.threshold]
+        return max(reached, key=lambda tier: tier.threshold) if reached else self.tiers[0]
+
+    def next_tier(self, earned_last_year: int) -> Tier | None:
+        above = [tier for tier in self.tiers if tier.threshold > earned_last_year]
+        return min(above, key=lambda tier: tier.threshold) if above else None
+
+
+def with_multiplier(points: int, tier: Tier) -> int:
+    """Earned points after the tier's multiplier, rounded half up."""
+    return int(points * tier.multiplier + 0.5)
+
+
+def expiry_of(earned_at: datetime, months: int, timezone: str) -> datetime:
+    """End of the ``months``-th month after the one a lot was earned in (community time)."""
+    local = earned_at.astimezone(ZoneInfo(timezone))
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    last_day = calendar.monthrange(year, month)[1]
+    end = datetime.combine(date(year, month, last_day), time.max, tzinfo=ZoneInfo(timezone))
+    return end.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A ledger entry about to be written; its key makes writing it twice a no-op."""
+
+    community_id: int
+    member_id: int
+    kind: EntryKind
+    amount: int
+    reason: str
+    key: str
+    at: datetime
+    expires_at: datetime | None = None  # credits only
+    actor_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """An entry as a member reads it in /points."""
+
+    kind: EntryKind
+    amount: int
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """An earning that can still be spent until it expires."""
+
+    id: int
+    remaining: int
+    expires_at: datetime
+
+
+def spend_plan(lots: Sequence[Lot], amount: int, now: datetime) -> list[tuple[int, int]]:
+    """Which lots pay for ``amount``: the soonest to expire first. Returns (lot id, taken).
+
+    Raises NotEnoughPoints when the live lots do not cover the amount.
+    """
+    if amount <= 0:
+        raise ValueError("amount must be positive")
+    live = sorted(
+        (lot for lot in lots if lot.remaining > 0 and lot.expires_at > now),
+        key=lambda lot: (lot.expires_at, lot.id),
+    )
+    available = sum(lot.remaining for lot in live)
+    if available < amount:
+        raise NotEnoughPoints(available, amount)
+    plan: list[tuple[int, int]] = []
+    left = amount
+    for lot in live:
+        taken = min(lot.remaining, left)
+        plan.append((lot.id, taken))
+        left -= taken
+        if left == 0:
+            break
+    return plan
+
+
+def expiring(lots: Sequence[Lot], now: datetime, within: timedelta) -> list[Lot]:
+    """Live lots that expire within ``within`` of ``now``, soonest first."""
+    return sorted(
+        (lot for lot in lots if lot.remaining > 0 and now < lot.expires_at <= now + within),
+        key=lambda lot: (lot.expires_at, lot.id),
+    )
+
+
+def checkin_points(
+    rules: PointsRules, tier: Tier, *, first_ever: bool, milestone: int | None
+) -> list[tuple[str, int]]:
+    """The credits one check-in earns, as (reason, points) after the tier multiplier."""
+    credits = [("checkin", with_multiplier(rules.checkin, tier))]
+    if first_ever and rules.first_checkin_bonus:
+        credits.append(("first_checkin", with_multiplier(rules.first_checkin_bonus, tier)))
+    if milestone is not None and rules.milestones.get(milestone):
+        credits.append(
+            (f"milestone_{milestone}", with_multiplier(rules.milestones[milestone], tier))
+        )
+    return credits

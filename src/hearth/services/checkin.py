@@ -1,0 +1,123 @@
+"""Daily check-ins: one per local day, streaks with freezes, points for taking part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from hearth.domain.activity import ActivityKind, ActivityRecord
+from hearth.domain.calendar import local_day, start_of_local_day
+from hearth.domain.members import CommunityProfile
+from hearth.domain.points import EntryKind, PointsRules, Tier, checkin_points
+from hearth.domain.streaks import AlreadyCheckedIn, CheckinOutcome, check_in
+from hearth.services import points
+from hearth.services.ports import UnitOfWork
+
+
+class CheckedInToday(AlreadyCheckedIn):
+    """A second check-in on the same local day, with the wait until the next one."""
+
+    def __init__(self, streak: int, next_in: timedelta) -> None:
+        super().__init__(streak)
+        self.next_in = next_in
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinResult:
+    """Today's check-in: the streak, the points it earned, where the member stands now."""
+
+    outcome: CheckinOutcome
+    credits: list[tuple[str, int]]
+    balance: int
+    tier: Tier
+    tier_before: Tier
+
+    @property
+    def earned(self) -> int:
+        return sum(amount for _, amount in self.credits)
+
+    @property
+    def promoted(self) -> bool:
+        return self.tier.threshold > self.tier_before.threshold
+
+
+def time_to_next_day(now: datetime, timezone: str) -> timedelta:
+    """How long until the community's next local day begins."""
+    tomorrow = local_day(now, timezone) + timedelta(days=1)
+    return start_of_local_day(tomorrow, timezone) - now
+
+
+async def check_in_member(
+    uow: UnitOfWork,
+    *,
+    community: CommunityProfile,
+    member_id: int,
+    now: datetime,
+    rules: PointsRules,
+    update_id: int | None = None,
+) -> CheckinResult:
+    """Check a member in for today (community time). Raises CheckedInToday on a second try."""
+    today = local_day(now, community.timezone)
+    previous = await uow.checkins.latest(community.id, member_id)
+    try:
+        outcome = check_in(previous, today)
+    except AlreadyCheckedIn as already:
+        raise CheckedInToday(already.streak, time_to_next_day(now, community.timezone)) from None
+    if not await uow.checkins.add(community.id, member_id, outcome, now):
+        # A concurrent check-in of the same member won the unique (member, day) row.
+        raise CheckedInToday(outcome.streak, time_to_next_day(now, community.timezone))
+    tier_before = await points.tier_of(uow, community.id, member_id, now, rules)
+    credits = checkin_points(
+        rules, tier_before, first_ever=outcome.first_ever, milestone=outcome.milestone
+    )
+    for reason, amount in credits:
+        await points.credit(
+            uow,
+            community_id=community.id,
+            member_id=member_id,
+            amount=amount,
+            kind=EntryKind.EARN,
+            reason=reason,
+            key=f"{reason}:{community.id}:{member_id}:{today.isoformat()}",
+            now=now,
+            timezone=community.timezone,
+            rules=rules,
+        )
+    await uow.activity.add_many(
+        [
+            ActivityRecord(
+                community_id=community.id,
+                member_id=member_id,
+                kind=ActivityKind.CHECKIN,
+                occurred_at=now,
+                local_day=today,
+                update_id=update_id,
+            )
+        ]
+    )
+    return CheckinResult(
+        outcome=outcome,
+        credits=credits,
+        balance=await uow.points.balance(community.id, member_id),
+        tier=await points.tier_of(uow, community.id, member_id, now, rules),
+        tier_before=tier_before,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayBoard:
+    """Today's check-ins in a community."""
+
+    day: date
+    count: int
+    top: list[tuple[str, int]]  # (first name, streak), longest first
+
+
+async def day_board(
+    uow: UnitOfWork, community: CommunityProfile, now: datetime, *, size: int = 5
+) -> DayBoard:
+    today = local_day(now, community.timezone)
+    streaks = await uow.checkins.streaks_on(community.id, today)
+    return DayBoard(
+        day=today, count=len(streaks), top=[(name, streak) for _, name, streak in streaks[:size]]
+    )
