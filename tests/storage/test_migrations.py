@@ -11,7 +11,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from hearth.domain.members import Person
 from hearth.storage.engine import create_engine, unit_of_work_factory
 from hearth.storage.migrate import head_revision, upgrade_database
 
@@ -47,17 +46,29 @@ async def test_migrations_build_the_schema_the_models_describe(database_url: str
     assert revision == head_revision()
 
 
-async def test_upgrading_an_existing_database_keeps_its_data(database_url: str):
+async def test_upgrading_a_first_release_database_keeps_its_data(database_url: str):
     await _empty(database_url)
-    await asyncio.to_thread(upgrade_database, database_url)
+    await asyncio.to_thread(upgrade_database, database_url, "0001")
     engine = create_engine(database_url)
-    async with unit_of_work_factory(engine)() as uow:
-        await uow.communities.add(-100, "Owners", timezone="UTC", locale="en", now=AT)
-        await uow.members.upsert(Person(1, "Li"), AT)
-        await uow.commit()
+    async with engine.begin() as connection:  # rows as the first release wrote them
+        await connection.execute(
+            text(
+                "INSERT INTO community (id, title, timezone, locale, active, bot_is_admin,"
+                " welcome_enabled, created_at) VALUES (-100, 'Owners', 'UTC', 'en', true,"
+                " false, true, '2026-03-02 09:00:00')"
+            )
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO member (id, first_name, started_bot, reachable, created_at,"
+                " updated_at) VALUES (1, 'Li', false, true, '2026-03-02 09:00:00',"
+                " '2026-03-02 09:00:00')"
+            )
+        )
     await engine.dispose()
 
-    await asyncio.to_thread(upgrade_database, database_url)  # `hearth migrate` run again
+    await asyncio.to_thread(upgrade_database, database_url)  # `hearth migrate`
+    await asyncio.to_thread(upgrade_database, database_url)  # and again: nothing to do
 
     engine = create_engine(database_url)
     async with unit_of_work_factory(engine)() as uow:
@@ -66,5 +77,6 @@ async def test_upgrading_an_existing_database_keeps_its_data(database_url: str):
     await engine.dispose()
     assert community is not None
     assert community.title == "Owners"
+    assert community.announce_milestones  # a new setting gets its default
     assert member is not None
     assert member.first_name == "Li"

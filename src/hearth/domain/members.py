@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 
 
@@ -65,6 +66,8 @@ class CommunityProfile:
     active: bool
     bot_is_admin: bool
     welcome_enabled: bool
+    announce_milestones: bool = True
+    points_rules: Mapping[str, int] | None = None  # None: the defaults
 
 
 @dataclass(frozen=True, slots=True)

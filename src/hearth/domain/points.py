@@ -64,6 +64,10 @@ class PointsRules:
     milestones: Mapping[int, int] = field(
         default_factory=lambda: {3: 10, 7: 30, 30: 100, 100: 300, 365: 1000}
     )
+    message: int = 1  # per counted group message …
+    message_cooldown_seconds: int = 60  # … at most one per cooldown …
+    message_daily_cap: int = 20  # … and this many per local day
+    referral: int = 100
     expiry_months: int = 12
     tiers: Sequence[Tier] = DEFAULT_TIERS
 
@@ -75,6 +79,63 @@ class PointsRules:
     def next_tier(self, earned_last_year: int) -> Tier | None:
         above = [tier for tier in self.tiers if tier.threshold > earned_last_year]
         return min(above, key=lambda tier: tier.threshold) if above else None
+
+    def settings(self) -> dict[str, int]:
+        """The rules as operators see and change them: name → whole number."""
+        values = {
+            "checkin": self.checkin,
+            "first_checkin_bonus": self.first_checkin_bonus,
+            "message": self.message,
+            "message_cooldown_seconds": self.message_cooldown_seconds,
+            "message_daily_cap": self.message_daily_cap,
+            "referral": self.referral,
+            "expiry_months": self.expiry_months,
+        }
+        values.update({f"milestone_{days}": points for days, points in self.milestones.items()})
+        values.update({f"tier_{tier.name}": tier.threshold for tier in self.tiers[1:]})
+        return values
+
+    def changed(self, name: str, value: int) -> PointsRules:
+        """A copy with one setting changed; raises KeyError or ValueError for bad input."""
+        if name not in self.settings():
+            raise KeyError(name)
+        if value < 0 or value > RULE_LIMITS.get(name, 1_000_000):
+            raise ValueError(name)
+        return rules_from_settings({**self.settings(), name: value})
+
+
+# Upper bounds that keep a typo from wrecking the economy.
+RULE_LIMITS = {"expiry_months": 120, "message_cooldown_seconds": 86_400}
+
+
+def rules_from_settings(values: Mapping[str, object] | None) -> PointsRules:
+    """Rules from stored settings; unknown or malformed values fall back to the defaults."""
+    defaults = PointsRules()
+    if not values:
+        return defaults
+    merged = defaults.settings()
+    for name, value in values.items():
+        if name in merged and isinstance(value, int) and not isinstance(value, bool):
+            merged[name] = max(0, value)
+    milestones = {
+        int(name.removeprefix("milestone_")): points
+        for name, points in merged.items()
+        if name.startswith("milestone_")
+    }
+    tiers = [DEFAULT_TIERS[0]] + [
+        Tier(tier.name, merged[f"tier_{tier.name}"], tier.multiplier) for tier in DEFAULT_TIERS[1:]
+    ]
+    return PointsRules(
+        checkin=merged["checkin"],
+        first_checkin_bonus=merged["first_checkin_bonus"],
+        milestones=milestones,
+        message=merged["message"],
+        message_cooldown_seconds=merged["message_cooldown_seconds"],
+        message_daily_cap=merged["message_daily_cap"],
+        referral=merged["referral"],
+        expiry_months=max(1, merged["expiry_months"]),
+        tiers=tuple(sorted(tiers, key=lambda tier: tier.threshold)),
+    )
 
 
 def with_multiplier(points: int, tier: Tier) -> int:

@@ -51,6 +51,8 @@ def _community(row: tables.Community) -> CommunityProfile:
         active=row.active,
         bot_is_admin=row.bot_is_admin,
         welcome_enabled=row.welcome_enabled,
+        announce_milestones=row.announce_milestones,
+        points_rules=dict(row.points_rules) if row.points_rules else None,
     )
 
 
@@ -82,6 +84,7 @@ class SqlCommunityRepository(_Repository):
                 "active": True,
                 "bot_is_admin": False,
                 "welcome_enabled": True,
+                "announce_milestones": True,
                 "created_at": now,
             },
         )

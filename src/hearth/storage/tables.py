@@ -35,6 +35,8 @@ class Community(SQLModel, table=True):
     active: bool = True
     bot_is_admin: bool = False
     welcome_enabled: bool = True
+    announce_milestones: bool = True  # congratulate 7+ day streaks in the group
+    points_rules: dict[str, int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = _utc()
     deactivated_at: datetime | None = _utc(default=None, nullable=True)
 
@@ -75,6 +77,7 @@ class Membership(SQLModel, table=True):
     left_at: datetime | None = _utc(default=None, nullable=True)
     join_count: int = 1
     joined_via: str = Field(default="join", max_length=16)  # join | seen (already there)
+    checkin_reminder_hour: int | None = None  # local hour of the opt-in daily reminder
 
 
 class Activity(SQLModel, table=True):
@@ -192,3 +195,38 @@ class PointsBalance(SQLModel, table=True):
     )
     balance: int = 0
     updated_at: datetime = _utc()
+
+
+class PointsReminder(SQLModel, table=True):
+    """Expiry reminders sent: one per lot and advance notice, never twice."""
+
+    __tablename__ = "points_reminder"
+    __table_args__ = (UniqueConstraint("lot_id", "days_before", name="uq_points_reminder"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    lot_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("points_entry.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    days_before: int
+    sent_at: datetime = _utc()
+
+
+class CheckinReminder(SQLModel, table=True):
+    """Daily check-in reminders sent: one per member, community and local day."""
+
+    __tablename__ = "checkin_reminder"
+    __table_args__ = (
+        UniqueConstraint("community_id", "member_id", "local_day", name="uq_checkin_reminder"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    community_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("community.id", ondelete="CASCADE"), nullable=False)
+    )
+    member_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
+    )
+    local_day: date
+    sent_at: datetime = _utc()
