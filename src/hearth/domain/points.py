@@ -187,6 +187,26 @@ class Lot:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ExpiringLot:
+    """A lot an expiry reminder may be about, with who to tell."""
+
+    community_id: int
+    member_id: int
+    lot_id: int
+    remaining: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderTarget:
+    """A member who asked to be reminded to check in, and where."""
+
+    community_id: int
+    member_id: int
+    hour: int  # local hour in the community's time zone
+
+
 def spend_plan(lots: Sequence[Lot], amount: int, now: datetime) -> list[tuple[int, int]]:
     """Which lots pay for ``amount``: the soonest to expire first. Returns (lot id, taken).
 

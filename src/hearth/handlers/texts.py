@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, timedelta
+
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration
 from babel.lists import format_list
 
+from hearth.domain.points import Tier
+from hearth.services.checkin import CheckinResult, DayBoard
+from hearth.services.points import Leaderboard, Summary
 from hearth.services.reports import Overview
 
 
@@ -190,3 +196,266 @@ def something_went_wrong() -> str:
 
 def unsupported_language() -> str:
     return _("That language is not available.")
+
+
+# --- check-ins and points -------------------------------------------------------------
+
+TIER_NAMES = {
+    "member": __("Member"),
+    "silver": __("Silver"),
+    "gold": __("Gold"),
+    "platinum": __("Platinum"),
+}
+
+
+def tier_name(tier: Tier) -> str:
+    return str(TIER_NAMES.get(tier.name, tier.name))
+
+
+def reason_label(reason: str) -> str:
+    """How a ledger entry's reason reads to a member."""
+    if reason == "checkin":
+        return _("check-in")
+    if reason == "first_checkin":
+        return _("first check-in bonus")
+    if reason.startswith("milestone_"):
+        return _("{days}-day streak").format(days=reason.removeprefix("milestone_"))
+    if reason == "expired":
+        return _("expired")
+    if reason == "refund":
+        return _("refund")
+    return quote(reason)
+
+
+def checkin_done(result: CheckinResult) -> str:
+    outcome = result.outcome
+    lines = [
+        _("✅ Checked in! Streak: {streak} days (best: {best}).").format(
+            streak=outcome.streak, best=outcome.best
+        ),
+        _("+{points} points ({details}). Balance: {balance}.").format(
+            points=result.earned,
+            details=", ".join(f"{reason_label(r)} +{amount}" for r, amount in result.credits),
+            balance=result.balance,
+        ),
+    ]
+    if outcome.freezes_used:
+        lines.append(
+            _("🧊 A streak freeze covered {days} missed day(s).").format(days=outcome.freezes_used)
+        )
+    if outcome.freeze_earned:
+        lines.append(
+            _(
+                "🧊 You earned a streak freeze ({held} held): it covers a missed day automatically."
+            ).format(held=outcome.freezes)
+        )
+    if outcome.broken_streak:
+        lines.append(
+            _("Your {days}-day streak ended; a new one starts today.").format(
+                days=outcome.broken_streak
+            )
+        )
+    if result.promoted:
+        lines.append(tier_reached(result.tier))
+    return "\n".join(lines)
+
+
+def tier_reached(tier: Tier) -> str:
+    return _("🎉 You reached the {tier} tier: from now on you earn ×{multiplier} points.").format(
+        tier=tier_name(tier), multiplier=f"{tier.multiplier:g}"
+    )
+
+
+def already_checked_in(streak: int, next_in: timedelta) -> str:
+    minutes = max(1, int(next_in.total_seconds() // 60))
+    return _(
+        "You have already checked in today. Streak: {streak} days. "
+        "The next check-in opens in {hours} h {minutes} min."
+    ).format(streak=streak, hours=minutes // 60, minutes=minutes % 60)
+
+
+def checked_in_in_group(name: str) -> str:
+    return _("✅ {name} checked in! Open Hearth in private to see your streak and points.").format(
+        name=quote(name)
+    )
+
+
+def streak_celebration(name: str, days: int) -> str:
+    return _("🔥 {name} has checked in {days} days in a row!").format(name=quote(name), days=days)
+
+
+def day_board(board: DayBoard) -> str:
+    lines = [_("<b>Check-ins today</b>: {count}").format(count=board.count)]
+    for position, (name, streak) in enumerate(board.top, start=1):
+        lines.append(
+            _("{position}. {name} — {days} days").format(
+                position=position, name=quote(name), days=streak
+            )
+        )
+    if not board.top:
+        lines.append(_("Nobody has checked in yet today. Be the first: /checkin"))
+    return "\n".join(lines)
+
+
+def no_community() -> str:
+    return _("You are not in any community I serve yet. Join your club's group first.")
+
+
+def points_summary(title: str, summary: Summary) -> str:
+    lines = [
+        _("<b>Your points in {title}</b>").format(title=quote(title)),
+        _("Balance: {balance}").format(balance=summary.balance),
+    ]
+    tier = tier_name(summary.tier)
+    if summary.next_tier is not None:
+        lines.append(
+            _("Tier: {tier} — earn {missing} more points within 12 months to reach {next}.").format(
+                tier=tier, missing=summary.to_next_tier, next=tier_name(summary.next_tier)
+            )
+        )
+    else:
+        lines.append(_("Tier: {tier} — the highest.").format(tier=tier))
+    for amount, day in summary.expiring:
+        lines.append(
+            _("⏳ {points} points expire on {date}.").format(points=amount, date=day.isoformat())
+        )
+    if summary.recent:
+        lines += ["", _("<b>Recent</b>")]
+        lines += [
+            f"{line.at.date().isoformat()}  {line.amount:+d}  {reason_label(line.reason)}"
+            for line in summary.recent
+        ]
+    return "\n".join(lines)
+
+
+PERIOD_NAMES = {"week": __("this week"), "month": __("this month"), "all": __("all time")}
+
+
+def leaderboard(board: Leaderboard, period: str) -> str:
+    lines = [_("<b>Top members — {period}</b>").format(period=PERIOD_NAMES[period])]
+    for rank, name, points in board.rows:
+        lines.append(f"{rank}. {quote(name)} — {points}")
+    if not board.rows:
+        lines.append(_("No points earned in this period yet."))
+    if board.own_rank is not None:
+        lines.append(
+            _("You: #{rank} with {points} points.").format(
+                rank=board.own_rank, points=board.own_points
+            )
+        )
+    return "\n".join(lines)
+
+
+def top_usage() -> str:
+    return _("Usage: /top, /top week, /top month or /top all")
+
+
+def adjust_usage(command: str) -> str:
+    return _("Usage: /{command} @username|id amount reason").format(command=command)
+
+
+def bad_amount() -> str:
+    return _("The amount must be a whole number from 1 to 100000.")
+
+
+def unknown_member() -> str:
+    return _("I do not know that member in this community.")
+
+
+def confirm_adjustment(name: str, amount: int, reason: str) -> str:
+    if amount > 0:
+        text = _("Grant {points} points to {name}? Reason: {reason}")
+    else:
+        text = _("Deduct {points} points from {name}? Reason: {reason}")
+    return text.format(points=abs(amount), name=quote(name), reason=quote(reason))
+
+
+def adjustment_done(name: str, balance: int) -> str:
+    return _("Done: {name} now has {balance} points.").format(name=quote(name), balance=balance)
+
+
+def adjustment_cancelled() -> str:
+    return _("Cancelled: nothing was changed.")
+
+
+def not_enough_points(balance: int) -> str:
+    return _("The member has only {balance} points: nothing was deducted.").format(balance=balance)
+
+
+def points_received(amount: int, reason: str, title: str) -> str:
+    if amount > 0:
+        text = _("You received {points} points in {title}: {reason}")
+    else:
+        text = _("{points} points were deducted in {title}: {reason}")
+    return text.format(points=abs(amount), title=quote(title), reason=quote(reason))
+
+
+def confirm_button() -> str:
+    return _("Confirm")
+
+
+def cancel_button() -> str:
+    return _("Cancel")
+
+
+def checkin_button() -> str:
+    return _("Check in")
+
+
+def rules_text(settings: Mapping[str, int]) -> str:
+    lines = [_("<b>Points rules</b>")]
+    lines += [f"{name}: {value}" for name, value in settings.items()]
+    lines += ["", _("Change one with /points_rules name value, e.g. /points_rules checkin 15")]
+    return "\n".join(lines)
+
+
+def rule_changed(name: str, value: int) -> str:
+    return _("Done: {rule} is now {value}.").format(rule=name, value=value)
+
+
+def unknown_rule() -> str:
+    return _("There is no such rule. Send /points_rules to see them all.")
+
+
+def bad_rule_value() -> str:
+    return _("That value is out of range for this rule.")
+
+
+def milestones_usage() -> str:
+    return _("Usage: /milestones on or /milestones off")
+
+
+def milestones_changed(enabled: bool) -> str:
+    if enabled:
+        return _("Streaks of 7 days and more will be celebrated in the group.")
+    return _("Streaks will no longer be celebrated in the group.")
+
+
+def reminder_usage() -> str:
+    return _("Usage: /reminder 20 (a local hour from 0 to 23) or /reminder off")
+
+
+def reminder_set(hour: int) -> str:
+    return _(
+        "I will remind you at {hour}:00 (your community's time) on days you have not "
+        "checked in yet."
+    ).format(hour=hour)
+
+
+def reminder_off() -> str:
+    return _("Check-in reminders are off.")
+
+
+def checkin_reminder(title: str, streak: int) -> str:
+    if streak:
+        return _("Time to check in to {title} — keep your {days}-day streak going!").format(
+            title=quote(title), days=streak
+        )
+    return _("Time to check in to {title}!").format(title=quote(title))
+
+
+def expiry_reminder(points: int, day: date, title: str) -> str:
+    return _(
+        "⏳ {points} of your points in {title} expire on {date}. Spend them in /rewards "
+        "before then."
+    ).format(points=points, title=quote(title), date=day.isoformat())

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hearth.domain.members import CommunityProfile
+from hearth.domain.points import rules_from_settings
 from hearth.services.directory import Directory
 from hearth.services.ports import UnitOfWork
 
@@ -111,4 +112,52 @@ async def _fetch(uow: UnitOfWork, community_id: int) -> CommunityProfile:
     profile = await uow.communities.get(community_id)
     if profile is None:  # pragma: no cover - just inserted in this transaction
         raise LookupError(f"community {community_id} vanished inside its transaction")
+    return profile
+
+
+async def set_points_rule(
+    uow: UnitOfWork,
+    directory: Directory,
+    *,
+    community: CommunityProfile,
+    name: str,
+    value: int,
+    actor_id: int,
+    now: datetime,
+) -> CommunityProfile:
+    """Change one points rule (KeyError: unknown rule, ValueError: out of range); audited."""
+    rules = rules_from_settings(community.points_rules).changed(name, value)
+    await uow.communities.update(community.id, points_rules=rules.settings())
+    await uow.audit.record(
+        actor_id=actor_id,
+        action="points.rule",
+        community_id=community.id,
+        details={"rule": name, "value": value},
+        now=now,
+    )
+    profile = await _fetch(uow, community.id)
+    uow.on_commit(lambda: directory.remember_community(profile))
+    return profile
+
+
+async def set_milestone_announcements(
+    uow: UnitOfWork,
+    directory: Directory,
+    *,
+    community_id: int,
+    enabled: bool,
+    actor_id: int,
+    now: datetime,
+) -> CommunityProfile:
+    """Whether 7+ day streaks are congratulated in the group; audited."""
+    await uow.communities.update(community_id, announce_milestones=enabled)
+    await uow.audit.record(
+        actor_id=actor_id,
+        action="milestones.announced" if enabled else "milestones.quiet",
+        community_id=community_id,
+        details={},
+        now=now,
+    )
+    profile = await _fetch(uow, community_id)
+    uow.on_commit(lambda: directory.remember_community(profile))
     return profile

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from hearth.domain.calendar import local_day
+from hearth.domain.members import CommunityProfile
 from hearth.domain.points import (
     EntryKind,
     LedgerLine,
@@ -19,6 +20,7 @@ from hearth.domain.points import (
     Tier,
     expiring,
     expiry_of,
+    rules_from_settings,
     spend_plan,
 )
 from hearth.services.ports import UnitOfWork
@@ -206,3 +208,63 @@ async def leaderboard(
         if who == member_id:
             own_rank, own_points = rank, points
     return Leaderboard(rows=rows, own_rank=own_rank, own_points=own_points)
+
+
+def rules_of(community: CommunityProfile) -> PointsRules:
+    """The community's points rules: its operators' settings over the defaults."""
+    return rules_from_settings(community.points_rules)
+
+
+async def adjust(
+    uow: UnitOfWork,
+    *,
+    community: CommunityProfile,
+    member_id: int,
+    amount: int,
+    reason: str,
+    actor_id: int,
+    key: str,
+    now: datetime,
+) -> int:
+    """An operator's grant (amount > 0) or deduction (amount < 0), audited; the new balance.
+
+    A deduction never takes a balance below zero (NotEnoughPoints); replaying ``key``
+    changes nothing.
+    """
+    if amount == 0:
+        raise ValueError("an adjustment must not be zero")
+    if amount > 0:
+        done = await credit(
+            uow,
+            community_id=community.id,
+            member_id=member_id,
+            amount=amount,
+            kind=EntryKind.GRANT,
+            reason=reason,
+            key=key,
+            now=now,
+            timezone=community.timezone,
+            rules=rules_of(community),
+            actor_id=actor_id,
+        )
+    else:
+        done = await debit(
+            uow,
+            community_id=community.id,
+            member_id=member_id,
+            amount=-amount,
+            kind=EntryKind.DEDUCT,
+            reason=reason,
+            key=key,
+            now=now,
+            actor_id=actor_id,
+        )
+    if done:
+        await uow.audit.record(
+            actor_id=actor_id,
+            action="points.grant" if amount > 0 else "points.deduct",
+            community_id=community.id,
+            details={"member_id": member_id, "amount": amount, "reason": reason},
+            now=now,
+        )
+    return await uow.points.balance(community.id, member_id)

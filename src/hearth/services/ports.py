@@ -15,7 +15,7 @@ from hearth.domain.members import (
     MembershipView,
     Person,
 )
-from hearth.domain.points import LedgerLine, Lot, NewEntry
+from hearth.domain.points import ExpiringLot, LedgerLine, Lot, NewEntry, ReminderTarget
 from hearth.domain.streaks import CheckinOutcome, StreakState
 
 
@@ -54,6 +54,8 @@ class MemberRepository(Protocol):
         """Change stored fields (locale, started_bot, started_at, reachable)."""
         ...
 
+    async def by_username(self, username: str) -> MemberProfile | None: ...
+
 
 class MembershipRepository(Protocol):
     async def get(self, community_id: int, member_id: int) -> MembershipView | None: ...
@@ -81,6 +83,14 @@ class MembershipRepository(Protocol):
         ...
 
     async def count_current(self, community_id: int) -> int: ...
+
+    async def set_reminder_hour(
+        self, community_id: int, member_id: int, hour: int | None
+    ) -> None: ...
+
+    async def reminder_targets(self) -> list[ReminderTarget]:
+        """Current, reachable members who asked for a daily check-in reminder."""
+        ...
 
     async def count_reachable(self, community_id: int) -> int:
         """Current members who started the bot and have not blocked it."""
@@ -114,6 +124,12 @@ class CheckinRepository(Protocol):
 
     async def streaks_on(self, community_id: int, day: date) -> list[tuple[int, str, int]]:
         """(member id, first name, streak) of the day's check-ins, longest streak first."""
+        ...
+
+    async def mark_reminded(
+        self, community_id: int, member_id: int, day: date, now: datetime
+    ) -> bool:
+        """Record today's reminder; False when one was sent already."""
         ...
 
 
@@ -152,6 +168,14 @@ class PointsRepository(Protocol):
 
     async def due_lots(self, now: datetime, limit: int) -> list[tuple[int, int, int]]:
         """(community id, member id, lot id) of credits past expiry with points left."""
+        ...
+
+    async def lots_expiring(self, start: datetime, end: datetime) -> list[ExpiringLot]:
+        """Lots with points left that expire after ``start`` and no later than ``end``."""
+        ...
+
+    async def mark_reminded(self, lot_id: int, days_before: int, now: datetime) -> bool:
+        """Record an expiry reminder; False when it was sent already."""
         ...
 
 

@@ -20,7 +20,15 @@ from hearth.domain.members import (
     MembershipView,
     Person,
 )
-from hearth.domain.points import CREDIT_KINDS, EntryKind, LedgerLine, Lot, NewEntry
+from hearth.domain.points import (
+    CREDIT_KINDS,
+    EntryKind,
+    ExpiringLot,
+    LedgerLine,
+    Lot,
+    NewEntry,
+    ReminderTarget,
+)
 from hearth.domain.streaks import CheckinOutcome, StreakState
 from hearth.storage import tables
 
@@ -158,6 +166,14 @@ class SqlMemberRepository(_Repository):
             update(tables.Member).where(col(tables.Member.id) == member_id).values(**changes)
         )
 
+    async def by_username(self, username: str) -> MemberProfile | None:
+        member_id = await self.session.scalar(
+            select(col(tables.Member.id)).where(
+                func.lower(col(tables.Member.username)) == username.lower().lstrip("@")
+            )
+        )
+        return await self.get(int(member_id)) if member_id is not None else None
+
 
 class SqlMembershipRepository(_Repository):
     def _key(self, community_id: int, member_id: int) -> Any:
@@ -265,6 +281,29 @@ class SqlMembershipRepository(_Repository):
             )
         )
         return int(count or 0)
+
+    async def set_reminder_hour(self, community_id: int, member_id: int, hour: int | None) -> None:
+        await self.session.execute(
+            update(tables.Membership)
+            .where(self._key(community_id, member_id))
+            .values(checkin_reminder_hour=hour)
+        )
+
+    async def reminder_targets(self) -> list[ReminderTarget]:
+        hour = col(tables.Membership.checkin_reminder_hour)
+        result = await self.session.execute(
+            select(col(tables.Membership.community_id), col(tables.Membership.member_id), hour)
+            .join(tables.Member, col(tables.Member.id) == col(tables.Membership.member_id))
+            .join(tables.Community, col(tables.Community.id) == col(tables.Membership.community_id))
+            .where(
+                hour.is_not(None),
+                col(tables.Membership.left_at).is_(None),
+                col(tables.Member.started_bot).is_(True),
+                col(tables.Member.reachable).is_(True),
+                col(tables.Community.active).is_(True),
+            )
+        )
+        return [ReminderTarget(int(row[0]), int(row[1]), int(row[2] or 0)) for row in result]
 
     async def count_reachable(self, community_id: int) -> int:
         count = await self.session.scalar(
@@ -433,6 +472,19 @@ class SqlCheckinRepository(_Repository):
         )
         return [(int(row[0]), str(row[1]), int(row[2])) for row in result]
 
+    async def mark_reminded(
+        self, community_id: int, member_id: int, day: date, now: datetime
+    ) -> bool:
+        return await self._inserted(
+            insert_ignoring_duplicates(self.dialect, tables.CheckinReminder),
+            {
+                "community_id": community_id,
+                "member_id": member_id,
+                "local_day": day,
+                "sent_at": now,
+            },
+        )
+
 
 class SqlPointsRepository(_Repository):
     def _member(self, community_id: int, member_id: int) -> Any:
@@ -574,3 +626,30 @@ class SqlPointsRepository(_Repository):
             .limit(limit)
         )
         return [(int(row[0]), int(row[1]), int(row[2] or 0)) for row in result]
+
+    async def lots_expiring(self, start: datetime, end: datetime) -> list[ExpiringLot]:
+        rows = await self.session.scalars(
+            select(tables.PointsEntry)
+            .where(
+                col(tables.PointsEntry.remaining) > 0,
+                col(tables.PointsEntry.expires_at) > start,
+                col(tables.PointsEntry.expires_at) <= end,
+            )
+            .order_by(col(tables.PointsEntry.expires_at), col(tables.PointsEntry.id))
+        )
+        return [
+            ExpiringLot(
+                community_id=row.community_id,
+                member_id=row.member_id,
+                lot_id=int(row.id or 0),
+                remaining=int(row.remaining or 0),
+                expires_at=row.expires_at,  # type: ignore[arg-type]
+            )
+            for row in rows
+        ]
+
+    async def mark_reminded(self, lot_id: int, days_before: int, now: datetime) -> bool:
+        return await self._inserted(
+            insert_ignoring_duplicates(self.dialect, tables.PointsReminder),
+            {"lot_id": lot_id, "days_before": days_before, "sent_at": now},
+        )
