@@ -24,8 +24,17 @@ from tests.handlers.common import (
     says_privately,
 )
 
-MEMBER_COMMANDS = ("/start", "/help", "/settings")
-OPERATOR_COMMANDS = ("/stats", "/welcome")
+MEMBER_COMMANDS = (
+    "/start",
+    "/checkin",
+    "/checkins",
+    "/points",
+    "/top",
+    "/reminder",
+    "/settings",
+    "/help",
+)
+OPERATOR_COMMANDS = ("/stats", "/welcome", "/grant", "/deduct", "/points_rules", "/milestones")
 
 
 def chinese(bot: BotHarness, msgid: str) -> str:

@@ -6,12 +6,15 @@ from aiogram import Router
 
 from hearth.handlers import (
     activity,
+    checkin,
     community,
     errors,
     fallback,
     help,
     membership,
     operators,
+    points,
+    points_admin,
     settings,
     start,
 )
@@ -27,6 +30,9 @@ def build_router() -> Router:
         help.build(),
         settings.build(),
         operators.build(),
+        checkin.build(),
+        points.build(),
+        points_admin.build(),
         community.build(),
         membership.build(),
         fallback.build(),

@@ -20,3 +20,17 @@ class StatsChoice(CallbackData, prefix="stats1"):
 
     community_id: int = Field(ge=-CHAT_ID_LIMIT, le=CHAT_ID_LIMIT)
     days: int
+
+
+class CommunityChoice(CallbackData, prefix="cc1"):
+    """A member picked which community a private command is about."""
+
+    action: str  # checkin | points | top_week | top_month | top_all
+    community_id: int = Field(ge=-CHAT_ID_LIMIT, le=CHAT_ID_LIMIT)
+
+
+class AdjustmentAnswer(CallbackData, prefix="adj1"):
+    """An operator confirmed or cancelled a pending grant or deduction."""
+
+    nonce: str = Field(min_length=6, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    confirmed: bool

@@ -31,11 +31,6 @@ def build() -> Router:
     )
     router.message.register(welcome, Command("welcome"), InGroup(), IsOperator())
     router.message.register(welcome_in_private, Command("welcome"), IsOperator())
-    # Whoever reaches these is not an operator.
-    router.message.register(
-        refuse_non_operator, Command(*(name for name, _ in texts.OPERATOR_COMMANDS))
-    )
-    router.callback_query.register(refuse_non_operator_button, StatsChoice.filter(), ~IsOperator())
     return router
 
 
@@ -125,11 +120,3 @@ async def welcome(
 
 async def welcome_in_private(message: Message) -> None:
     await message.answer(texts.group_only("welcome"))
-
-
-async def refuse_non_operator(message: Message) -> None:
-    await message.reply(texts.not_an_operator())
-
-
-async def refuse_non_operator_button(query: CallbackQuery) -> None:
-    await query.answer(texts.not_an_operator(), show_alert=True)

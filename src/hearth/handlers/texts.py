@@ -25,12 +25,21 @@ def quote(text: str) -> str:
 # (command, description) pairs, shown in /help and in Telegram's command menu.
 MEMBER_COMMANDS = (
     ("start", __("Open your private chat with Hearth")),
-    ("help", __("What Hearth can do")),
+    ("checkin", __("Check in for today and keep your streak")),
+    ("checkins", __("Today's check-ins in the group")),
+    ("points", __("Your points, tier and points about to expire")),
+    ("top", __("Leaderboard: /top [week|month|all]")),
+    ("reminder", __("Daily check-in reminder: /reminder 20 or /reminder off")),
     ("settings", __("Your language")),
+    ("help", __("What Hearth can do")),
 )
 OPERATOR_COMMANDS = (
     ("stats", __("Community figures: /stats [7d|30d|90d]")),
     ("welcome", __("Greet newcomers in the group: /welcome on|off")),
+    ("grant", __("Give points: /grant @user|id amount reason")),
+    ("deduct", __("Take points back: /deduct @user|id amount reason")),
+    ("points_rules", __("See or change what taking part is worth")),
+    ("milestones", __("Celebrate long streaks in the group: /milestones on|off")),
 )
 
 
@@ -388,18 +397,6 @@ def points_received(amount: int, reason: str, title: str) -> str:
     else:
         text = _("{points} points were deducted in {title}: {reason}")
     return text.format(points=abs(amount), title=quote(title), reason=quote(reason))
-
-
-def confirm_button() -> str:
-    return _("Confirm")
-
-
-def cancel_button() -> str:
-    return _("Cancel")
-
-
-def checkin_button() -> str:
-    return _("Check in")
 
 
 def rules_text(settings: Mapping[str, int]) -> str:

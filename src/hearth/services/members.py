@@ -203,3 +203,15 @@ async def _fetch(uow: UnitOfWork, member_id: int) -> MemberProfile:
     if profile is None:  # pragma: no cover - just upserted in this transaction
         raise LookupError(f"member {member_id} vanished inside its transaction")
     return profile
+
+
+async def set_checkin_reminder(
+    uow: UnitOfWork, *, member_id: int, hour: int | None
+) -> list[CommunityProfile]:
+    """Turn the daily check-in reminder on (local hour 0–23) or off in every community."""
+    if hour is not None and not 0 <= hour <= 23:
+        raise ValueError("hour must be 0-23")
+    communities = await uow.memberships.communities_of(member_id)
+    for community in communities:
+        await uow.memberships.set_reminder_hour(community.id, member_id, hour)
+    return communities
