@@ -72,6 +72,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(
         bot_token=TOKEN,  # type: ignore[arg-type]
         database_url=database_url,
+        scheduler=False,  # tests run the jobs themselves, on the virtual clock
         _env_file=None,  # type: ignore[call-arg]
         **overrides,
     )

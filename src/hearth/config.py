@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     welcome_batch_seconds: float = Field(
         default=60, ge=0, description="Newcomers within this window get one group welcome."
     )
+    scheduler: bool = Field(
+        default=True, description="Run scheduled jobs (expiry, reminders) in this process."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("operator_ids", mode="before")

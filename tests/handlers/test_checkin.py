@@ -14,6 +14,7 @@ from tests.conftest import BotHarness, make_harness
 from tests.handlers.common import (
     ALICE,
     BORIS,
+    CAROL,
     GROUP_ID,
     OTHER_GROUP,
     bot_serves_group,
@@ -73,11 +74,11 @@ async def test_a_checkin_in_the_group_is_a_reaction_there_and_the_details_in_pri
 async def test_a_first_checkin_of_a_member_who_never_started_the_bot_gets_one_group_reply(
     shanghai: BotHarness,
 ) -> None:
-    await checks_in(shanghai, BORIS, BEFORE_MIDNIGHT)
-    await checks_in(shanghai, BORIS, AFTER_MIDNIGHT)
+    await checks_in(shanghai, CAROL, BEFORE_MIDNIGHT)
+    await checks_in(shanghai, CAROL, AFTER_MIDNIGHT)
 
     [reply] = shanghai.session.messages_to(GROUP_ID)  # the second day: a reaction only
-    assert "Boris checked in!" in reply.text
+    assert "Carol checked in!" in reply.text
     assert reply.button_urls() == [f"https://t.me/hearth_test_bot?start=c{GROUP_ID}"]
     assert reactions(shanghai) == ["🔥", "🔥"]
 

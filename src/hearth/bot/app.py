@@ -14,17 +14,20 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hearth.bot.clock import SystemClock
 from hearth.bot.dispatcher import build_dispatcher
 from hearth.bot.middlewares.dedupe import DEFAULT_WINDOW_SECONDS, RecentUpdates
 from hearth.bot.middlewares.inflight import InFlightMiddleware
+from hearth.bot.notifier import PrivateNotifier
 from hearth.bot.operators import ChatAdminOperators
 from hearth.bot.startup import publish_commands
 from hearth.bot.welcomes import GroupWelcomes
 from hearth.config import Settings
 from hearth.i18n import build_i18n
+from hearth.scheduler.jobs import build_scheduler
 from hearth.services.communities import CommunityDefaults
 from hearth.services.ports import Clock
 from hearth.storage.activity_buffer import ActivityBuffer
@@ -56,6 +59,8 @@ class Hearth:
     recent_updates: RecentUpdates
     inflight: InFlightMiddleware
     welcomes: GroupWelcomes
+    notifier: PrivateNotifier
+    scheduler: AsyncIOScheduler
     dispatcher: Dispatcher
 
     @property
@@ -70,11 +75,15 @@ class Hearth:
             self.recent_updates.preload(await uow.processed_updates.since(since))
             await uow.commit()
         await self.buffer.start()
+        if self.settings.scheduler:
+            self.scheduler.start()
         await publish_commands(self.bot, self.i18n)
         log.info("Hearth is up (%d recent updates remembered)", len(self.recent_updates))
 
     async def on_shutdown(self) -> None:
         """Let running handlers finish, write buffered activity, close the database."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         if not await self.inflight.wait_idle(timeout=30):
             log.warning("%d updates still running at shutdown", self.inflight.running)
         await self.welcomes.drain()
@@ -118,6 +127,7 @@ def build_hearth(
     recent_updates = RecentUpdates()
     inflight = InFlightMiddleware()
     welcomes = GroupWelcomes(i18n, settings.welcome_batch_seconds)
+    notifier = PrivateNotifier(bot, i18n)
     dispatcher = build_dispatcher(
         uow_factory=uow_factory,
         buffer=buffer,
@@ -142,6 +152,8 @@ def build_hearth(
         recent_updates=recent_updates,
         inflight=inflight,
         welcomes=welcomes,
+        notifier=notifier,
+        scheduler=build_scheduler(uow_factory, notifier, clock),
         dispatcher=dispatcher,
     )
     dispatcher.startup.register(hearth.on_startup)

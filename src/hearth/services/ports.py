@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -233,6 +235,29 @@ class UnitOfWork(Protocol):
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run callback after the transaction has committed (for in-memory caches)."""
         ...
+
+
+class Delivery(enum.StrEnum):
+    """What became of a private message."""
+
+    DELIVERED = "delivered"
+    BLOCKED = "blocked"  # 403: the member blocked the bot
+    FAILED = "failed"
+
+
+class Notifier(Protocol):
+    """Sends the private messages the bot writes on its own initiative, in the member's language."""
+
+    async def checkin_reminder(
+        self, member: MemberProfile, community: CommunityProfile, streak: int
+    ) -> Delivery: ...
+
+    async def expiry_reminder(
+        self, member: MemberProfile, community: CommunityProfile, points: int, day: date
+    ) -> Delivery: ...
+
+
+UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 
 
 class ActivitySink(Protocol):

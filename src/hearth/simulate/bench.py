@@ -119,6 +119,7 @@ async def _full_rate(
         bot_token=SecretStr(BENCH_TOKEN),
         telegram_api_base=base_url,
         database_url=database_url,
+        scheduler=False,  # jobs run on the virtual clock (or not at all)
         _env_file=None,
     )
     hearth = build_hearth(settings)

@@ -96,6 +96,7 @@ async def simulate(
         telegram_api_base=base_url,
         database_url=database_url,
         default_timezone=options.timezone,
+        scheduler=False,  # jobs run on the virtual clock (or not at all)
         _env_file=None,
     )
     hearth = build_hearth(settings, clock=clock)

@@ -1,0 +1,97 @@
+"""Reminders the bot sends on its own: daily check-in nudges and points about to expire.
+
+Each reminder is recorded before it is sent (a unique row per member and day, or per lot
+and notice period), so that a job that runs again — or twice — never sends it twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hearth.domain.calendar import local_day
+from hearth.domain.members import MemberProfile
+from hearth.domain.streaks import current_streak
+from hearth.services.ports import Delivery, Notifier, UnitOfWorkFactory
+
+EXPIRY_NOTICES = (30, 7)  # days before points expire
+EXPIRY_REMINDER_HOUR = 10  # local time: late morning, never at night
+
+
+async def send_checkin_reminders(
+    uow_factory: UnitOfWorkFactory, notifier: Notifier, now: datetime
+) -> int:
+    """Remind members whose chosen local hour it is and who have not checked in today."""
+    sent = 0
+    async with uow_factory() as uow:
+        targets = await uow.memberships.reminder_targets()
+    for target in targets:
+        async with uow_factory() as uow:
+            community = await uow.communities.get(target.community_id)
+            member = await uow.members.get(target.member_id)
+            if community is None or member is None:
+                continue
+            local = now.astimezone(ZoneInfo(community.timezone))
+            if local.hour != target.hour:
+                continue
+            today = local.date()
+            state = await uow.checkins.latest(community.id, member.id)
+            if state is not None and state.last_day == today:
+                continue  # already checked in: nothing to remind
+            if not await uow.checkins.mark_reminded(community.id, member.id, today, now):
+                continue
+            await uow.commit()
+        delivery = await notifier.checkin_reminder(member, community, current_streak(state, today))
+        sent += await _settle(uow_factory, member, delivery)
+    return sent
+
+
+async def send_expiry_reminders(
+    uow_factory: UnitOfWorkFactory, notifier: Notifier, now: datetime
+) -> int:
+    """Tell members, 30 and 7 days ahead, how many points expire and when (one message each)."""
+    async with uow_factory() as uow:
+        lots = await uow.points.lots_expiring(now, now + timedelta(days=max(EXPIRY_NOTICES)))
+    # (community, member, notice) -> [(lot id, points, expiry)]
+    due: dict[tuple[int, int, int], list[tuple[int, int, datetime]]] = defaultdict(list)
+    for lot in lots:
+        notice = min(days for days in EXPIRY_NOTICES if lot.expires_at <= now + timedelta(days))
+        due[(lot.community_id, lot.member_id, notice)].append(
+            (lot.lot_id, lot.remaining, lot.expires_at)
+        )
+    sent = 0
+    for (community_id, member_id, notice), member_lots in sorted(due.items()):
+        async with uow_factory() as uow:
+            community = await uow.communities.get(community_id)
+            member = await uow.members.get(member_id)
+            if community is None or member is None or not _may_write(member):
+                continue
+            if now.astimezone(ZoneInfo(community.timezone)).hour != EXPIRY_REMINDER_HOUR:
+                continue
+            fresh = [
+                (points, expires)
+                for lot_id, points, expires in member_lots
+                if await uow.points.mark_reminded(lot_id, notice, now)
+            ]
+            if not fresh:
+                continue
+            await uow.commit()
+        first_day = min(local_day(expires, community.timezone) for _, expires in fresh)
+        total = sum(points for points, _ in fresh)
+        delivery = await notifier.expiry_reminder(member, community, total, first_day)
+        sent += await _settle(uow_factory, member, delivery)
+    return sent
+
+
+def _may_write(member: MemberProfile) -> bool:
+    return member.started_bot and member.reachable
+
+
+async def _settle(uow_factory: UnitOfWorkFactory, member: MemberProfile, delivery: Delivery) -> int:
+    """Count a delivery; a member who blocked the bot is written to no more."""
+    if delivery is Delivery.BLOCKED:
+        async with uow_factory() as uow:
+            await uow.members.update(member.id, reachable=False)
+            await uow.commit()
+    return 1 if delivery is Delivery.DELIVERED else 0
