@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
@@ -51,7 +52,12 @@ def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
 
 async def fresh_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.drop_all)
+        if engine.dialect.name == "postgresql":
+            # Whatever an earlier test or run left (tables of any version, alembic's too).
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        else:
+            await connection.run_sync(SQLModel.metadata.drop_all)
         await connection.run_sync(SQLModel.metadata.create_all)
 
 

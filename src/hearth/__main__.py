@@ -72,7 +72,7 @@ def simulate(
     members: Annotated[
         int, typer.Option(min=1, max=20_000, help="Members in the community.")
     ] = 200,
-    days: Annotated[int, typer.Option(min=1, max=365, help="Simulated days.")] = 30,
+    days: Annotated[int, typer.Option(min=1, max=1000, help="Simulated days.")] = 30,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same run.")] = 7,
     database_url: Annotated[
         str | None, typer.Option(help="Database to fill (default: a fresh SQLite file in --out).")
@@ -127,6 +127,22 @@ def bench_ingest(
     from hearth.simulate.bench import run_ingest_benchmark
 
     asyncio.run(run_ingest_benchmark(updates=updates, members=members, echo=typer.echo))
+
+
+@bench_app.command("checkin")
+def bench_checkin(
+    rate: Annotated[
+        float, typer.Option(min=0.1, help="Check-ins offered per second (open loop).")
+    ] = 200.0,
+    seconds: Annotated[float, typer.Option(min=0.1, help="How long the load lasts.")] = 30.0,
+    members: Annotated[
+        int | None, typer.Option(min=1, help="Distinct members (default: one per check-in).")
+    ] = None,
+) -> None:
+    """/checkin latency (p50/p90/p99) of the full stack on SQLite vs a bare aiogram dispatcher."""
+    from hearth.simulate.bench_checkin import run_checkin_benchmark
+
+    asyncio.run(run_checkin_benchmark(rate=rate, seconds=seconds, members=members, echo=typer.echo))
 
 
 def main() -> None:

@@ -167,3 +167,87 @@ def buttons(call: Call) -> list[dict[str, Any]]:
 
 def callback_answers(bot: BotHarness) -> list[Call]:
     return bot.session.of("answerCallbackQuery")
+
+
+# -- points
+
+
+async def at(bot: BotHarness, moment: datetime, *raw_updates: updates.JsonDict) -> None:
+    """Feed updates with the bot's clock set to ``moment``."""
+    bot.hearth.clock.set(moment)  # type: ignore[attr-defined]
+    for raw in raw_updates:
+        await bot.feed(raw)
+
+
+async def starts_the_bot(bot: BotHarness, *people: updates.JsonDict) -> None:
+    """Each of ``people`` sends /start in private: from then on they can be written to."""
+    for person in people:
+        await bot.feed(says_privately(person, "/start"))
+
+
+async def members_of(
+    bot: BotHarness, *people: updates.JsonDict, chat: updates.JsonDict = GROUP
+) -> None:
+    """Each of ``people`` says hello in ``chat`` and so becomes a stored member of it."""
+    for person in people:
+        await bot.feed(updates.message(chat, person, "hello", NOW))
+    await bot.flush()
+
+
+async def credits(
+    bot: BotHarness,
+    person: updates.JsonDict,
+    amount: int,
+    at: datetime = NOW,
+    *,
+    reason: str = "checkin",
+    community_id: int = GROUP_ID,
+    timezone: str = "UTC",
+) -> None:
+    """``person`` (a stored member of the community) earns ``amount`` points at ``at``."""
+    from hearth.domain.points import EntryKind, PointsRules
+    from hearth.services import points
+
+    async with bot.uow() as uow:
+        await points.credit(
+            uow,
+            community_id=community_id,
+            member_id=int(person["id"]),
+            amount=amount,
+            kind=EntryKind.EARN,
+            reason=reason,
+            key=f"test:{person['id']}:{community_id}:{at.isoformat()}:{reason}:{amount}",
+            now=at,
+            timezone=timezone,
+            rules=PointsRules(),
+        )
+        await uow.commit()
+
+
+async def balance(bot: BotHarness, person: updates.JsonDict, community_id: int = GROUP_ID) -> int:
+    """The member's stored points balance in the community."""
+    async with bot.uow() as uow:
+        return await uow.points.balance(community_id, int(person["id"]))
+
+
+async def ledger(
+    bot: BotHarness, person: updates.JsonDict, community_id: int = GROUP_ID
+) -> list[tuple[str, int, str]]:
+    """The member's ledger entries in the community, oldest first: (kind, amount, reason)."""
+    entries = await rows(bot, tables.PointsEntry)
+    return [
+        (entry.kind, entry.amount, entry.reason)
+        for entry in sorted(entries, key=lambda entry: entry.id or 0)
+        if entry.member_id == person["id"] and entry.community_id == community_id
+    ]
+
+
+def reactions(bot: BotHarness) -> list[str]:
+    """The emoji of every reaction the bot set, in order."""
+    return [call.params["reaction"][0]["emoji"] for call in bot.session.of("setMessageReaction")]
+
+
+def recent_lines(summary: str) -> list[str]:
+    """The lines under "Recent" in a /points answer."""
+    lines = summary.splitlines()
+    return lines[lines.index("<b>Recent</b>") + 1 :]

@@ -13,12 +13,14 @@ from sqlmodel import SQLModel
 
 from hearth.storage.engine import create_engine, unit_of_work_factory
 from hearth.storage.migrate import head_revision, upgrade_database
+from tests.conftest import fresh_schema
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 async def _empty(database_url: str) -> None:
     engine = create_engine(database_url)
+    await fresh_schema(engine)
     async with engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.drop_all)
         await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

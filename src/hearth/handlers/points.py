@@ -61,7 +61,7 @@ async def _summary_text(
         rules=rules_of(community),
         timezone=community.timezone,
     )
-    return texts.points_summary(community.title, summary)
+    return texts.points_summary(community.title, summary, community.timezone)
 
 
 async def _top_text(

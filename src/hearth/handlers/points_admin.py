@@ -16,7 +16,7 @@ from hearth.domain.errors import InvalidArgument, NotAnOperator
 from hearth.domain.members import CommunityProfile, Person
 from hearth.domain.points import NotEnoughPoints
 from hearth.handlers import keyboards, texts
-from hearth.handlers.callbacks import AdjustmentAnswer
+from hearth.handlers.callbacks import CHAT_ID_LIMIT, AdjustmentAnswer
 from hearth.handlers.filters import InGroup, IsOperator, OperatorDirectory
 from hearth.services import communities, points
 from hearth.services.directory import Directory
@@ -92,11 +92,11 @@ async def grant(
     where = await _community_for(message, bot, community, uow, operators)
     if where is None:
         return
-    member = (
-        await uow.members.by_username(target)
-        if target.startswith("@")
-        else await uow.members.get(int(target))
-    )
+    if target.startswith("@"):
+        member = await uow.members.by_username(target)
+    else:  # ids beyond Telegram's 52 bits are nobody (and would not fit a BIGINT)
+        number = int(target)
+        member = await uow.members.get(number) if abs(number) <= CHAT_ID_LIMIT else None
     membership = await uow.memberships.get(where.id, member.id) if member else None
     if member is None or membership is None or not membership.is_current:
         await message.answer(texts.unknown_member())

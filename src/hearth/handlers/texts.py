@@ -11,6 +11,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration
 from babel.lists import format_list
 
+from hearth.domain.calendar import local_day
 from hearth.domain.points import Tier
 from hearth.services.checkin import CheckinResult, DayBoard
 from hearth.services.points import Leaderboard, Summary
@@ -310,7 +311,7 @@ def no_community() -> str:
     return _("You are not in any community I serve yet. Join your club's group first.")
 
 
-def points_summary(title: str, summary: Summary) -> str:
+def points_summary(title: str, summary: Summary, timezone: str) -> str:
     lines = [
         _("<b>Your points in {title}</b>").format(title=quote(title)),
         _("Balance: {balance}").format(balance=summary.balance),
@@ -331,7 +332,8 @@ def points_summary(title: str, summary: Summary) -> str:
     if summary.recent:
         lines += ["", _("<b>Recent</b>")]
         lines += [
-            f"{line.at.date().isoformat()}  {line.amount:+d}  {reason_label(line.reason)}"
+            f"{local_day(line.at, timezone).isoformat()}  {line.amount:+d}  "
+            f"{reason_label(line.reason)}"
             for line in summary.recent
         ]
     return "\n".join(lines)

@@ -76,12 +76,18 @@ async def debit(
 ) -> bool:
     """Take ``amount`` from the oldest lots first; False on a replay.
 
-    Raises NotEnoughPoints (and the caller's transaction must be rolled back) when the
-    balance does not cover it: a balance never goes below zero.
+    Raises NotEnoughPoints, having written nothing but due expiries, when the balance does
+    not cover it: a balance never goes below zero.
     """
     if amount <= 0:
         raise ValueError("a debit must be positive")
     await expire_member(uow, community_id, member_id, now)
+    if await uow.points.has_entry(key):
+        return False
+    # The conditional update comes first: on PostgreSQL its row lock also serialises
+    # concurrent debits of this member, so the lots below are read by one of them at a time.
+    if await uow.points.change_balance(community_id, member_id, -amount, now) is None:
+        raise NotEnoughPoints(await uow.points.balance(community_id, member_id), amount)
     entry = NewEntry(
         community_id=community_id,
         member_id=member_id,
@@ -93,9 +99,9 @@ async def debit(
         actor_id=actor_id,
     )
     if await uow.points.add_entry(entry) is None:
+        # The same key won a race while we waited for the lock: give the points back.
+        await uow.points.change_balance(community_id, member_id, amount, now)
         return False
-    if await uow.points.change_balance(community_id, member_id, -amount, now) is None:
-        raise NotEnoughPoints(await uow.points.balance(community_id, member_id), amount)
     for lot_id, taken in spend_plan(await uow.points.lots(community_id, member_id), amount, now):
         await uow.points.take_from_lot(lot_id, taken)
     return True

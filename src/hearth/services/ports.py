@@ -140,6 +140,8 @@ class PointsRepository(Protocol):
         """Write an entry; its id, or None when its key was written before."""
         ...
 
+    async def has_entry(self, key: str) -> bool: ...
+
     async def change_balance(
         self, community_id: int, member_id: int, delta: int, now: datetime
     ) -> int | None:
@@ -170,6 +172,14 @@ class PointsRepository(Protocol):
 
     async def due_lots(self, now: datetime, limit: int) -> list[tuple[int, int, int]]:
         """(community id, member id, lot id) of credits past expiry with points left."""
+        ...
+
+    async def totals_by_kind(self, community_id: int) -> dict[str, int]:
+        """The sum of the ledger's amounts per entry kind."""
+        ...
+
+    async def outstanding(self, community_id: int) -> int:
+        """The sum of all members' balances."""
         ...
 
     async def lots_expiring(self, start: datetime, end: datetime) -> list[ExpiringLot]:

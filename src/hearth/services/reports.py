@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from hearth.domain.activity import PARTICIPATION_KINDS, ActivityKind
 from hearth.domain.calendar import day_range
 from hearth.domain.members import CommunityProfile
+from hearth.domain.points import EntryKind, rules_from_settings
+from hearth.services.points import leaderboard
 from hearth.services.ports import UnitOfWork
 
 
@@ -69,4 +71,41 @@ async def overview(
         joined=sum(day.joined for day in series),
         left=sum(day.left for day in series),
         days=series,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PointsOverview:
+    """The points economy of a community: what was issued, spent, lost, and who leads."""
+
+    issued: int  # earned and granted
+    redeemed: int  # spent on rewards
+    deducted: int  # taken back by operators
+    expired: int
+    outstanding: int  # held by members now
+    tiers: dict[str, int]  # tier name -> members, by points earned in the last 12 months
+    top: list[tuple[int, str, int]]  # (rank, name, points earned in the last 12 months)
+
+
+async def points_overview(
+    uow: UnitOfWork, community: CommunityProfile, *, now: datetime, size: int = 10
+) -> PointsOverview:
+    rules = rules_from_settings(community.points_rules)
+    totals = await uow.points.totals_by_kind(community.id)
+    earners = await uow.points.earned_by_member(community.id, now - timedelta(days=365))
+    tiers = {tier.name: 0 for tier in rules.tiers}
+    for _, _, earned in earners:
+        tiers[rules.tier_for(earned).name] += 1
+    # Current members who earned nothing this year sit in the first tier.
+    members = await uow.memberships.count_current(community.id)
+    tiers[rules.tiers[0].name] += max(0, members - len(earners))
+    board = await leaderboard(uow, community.id, 0, since=now - timedelta(days=365), size=size)
+    return PointsOverview(
+        issued=totals.get(EntryKind.EARN, 0) + totals.get(EntryKind.GRANT, 0),
+        redeemed=-totals.get(EntryKind.SPEND, 0),
+        deducted=-totals.get(EntryKind.DEDUCT, 0),
+        expired=-totals.get(EntryKind.EXPIRE, 0),
+        outstanding=await uow.points.outstanding(community.id),
+        tiers=tiers,
+        top=board.rows,
     )

@@ -37,6 +37,7 @@ class SyntheticMember:
     leave_day: int | None
     starts_bot: bool
     drift_per_day: float  # 0: steady; >0: slowly losing interest
+    checkin_habit: float  # chance of checking in on a day they are around
 
     @property
     def id(self) -> int:
@@ -107,6 +108,7 @@ class SyntheticCommunity:
             leave_day=leave_day,
             starts_bot=rng.random() < 0.35,
             drift_per_day=0.08 if rng.random() < 0.15 else 0.0,
+            checkin_habit=0.0 if lurker and rng.random() < 0.5 else rng.uniform(0.2, 0.95),
         )
 
     def local_time(self, day: int, hour: float) -> datetime:
@@ -147,6 +149,9 @@ class SyntheticCommunity:
                 slots.append((self.local_time(day, hour), True, member))
             if self.rng.random() < min(0.9, rate * 0.4):
                 slots.append((self.local_time(day, self.rng.uniform(7, 23.9)), False, member))
+            if self.rng.random() < member.checkin_habit * (1.0 - member.drift_per_day) ** day:
+                hour = min(23.9, max(6.0, self.rng.gauss(member.peak_hour - 1, 1.5)))
+                scheduled.append(self._check_in(member, self.local_time(day, hour)))
         # Materialise in time order, so that replies point at earlier messages.
         for at, talks, member in sorted(slots, key=lambda slot: (slot[0], slot[2].id)):
             scheduled.append(self._talk(member, at) if talks else self._react(member, at))
@@ -205,6 +210,13 @@ class SyntheticCommunity:
             reply_to=reply_to,
         )
         self._recent = [*self._recent[-49:], (self._message_ids, member.user)]
+        return ScheduledUpdate(at, payload)
+
+    def _check_in(self, member: SyntheticMember, at: datetime) -> ScheduledUpdate:
+        self._message_ids += 1
+        payload = updates.message(
+            self.chat, member.user, "/checkin", at, message_id=self._message_ids
+        )
         return ScheduledUpdate(at, payload)
 
     def _react(self, member: SyntheticMember, at: datetime) -> ScheduledUpdate:

@@ -24,6 +24,17 @@ def print_report(result: SimulationResult, echo: Callable[[str], object]) -> Non
         bar = "#" * max(0, round(day.active / max(1, overview.members) * 40))
         echo(f"{day.day}  {day.active:>6}  {day.joined:>6}  {day.left:>4}  {bar}")
     echo("")
+    points = result.points
+    echo("Points")
+    echo(
+        f"  issued {points.issued} · redeemed {points.redeemed} · expired {points.expired}"
+        f" · deducted {points.deducted} · outstanding {points.outstanding}"
+    )
+    echo("  tiers: " + ", ".join(f"{name} {count}" for name, count in points.tiers.items()))
+    echo("  top 10 by points earned in the last 12 months:")
+    for rank, name, earned in points.top:
+        echo(f"    {rank:>2}. {name:<12} {earned:>6}")
+    echo("")
     echo("The operator's /stats in private, as the bot answered it:")
     for line in result.operator_stats_reply.splitlines():
         echo(f"  | {line}")

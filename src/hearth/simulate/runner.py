@@ -20,8 +20,9 @@ from pydantic import SecretStr
 from hearth.bot.app import build_hearth
 from hearth.config import Settings
 from hearth.domain.calendar import local_day
+from hearth.scheduler import jobs
 from hearth.services import reports
-from hearth.services.reports import Overview
+from hearth.services.reports import Overview, PointsOverview
 from hearth.simulate import updates
 from hearth.simulate.botapi import BotApiStandIn
 from hearth.simulate.chart import daily_active_chart
@@ -52,6 +53,7 @@ class SimulationResult:
     """What the simulation produced."""
 
     overview: Overview
+    points: PointsOverview
     chart: Path
     database_url: str
     updates: int
@@ -118,9 +120,16 @@ async def simulate(
         for day in range(options.days):
             batch = community.day(day)
             total += await _deliver(api, clock, batch)
+            # The scheduler's daily work, on the virtual clock.
+            clock.set(community.local_time(day, 10.25))
+            reminded = await jobs.expiry_reminders(hearth.uow_factory, hearth.notifier, clock)
+            clock.set(community.local_time(day, 23.99))
+            expired = await jobs.expire_points(hearth.uow_factory, clock)
+            extra = f"  {expired} points expired" if expired else ""
+            extra += f"  {reminded} expiry reminders" if reminded else ""
             progress(
                 f"day {day + 1:>3}/{options.days}  {community.local_time(day, 0).date()}  "
-                f"{len(batch):>5} updates"
+                f"{len(batch):>5} updates{extra}"
             )
         clock.set(community.local_time(options.days - 1, 23.99))
         await hearth.buffer.flush()  # the operator's figures include the last minutes
@@ -136,6 +145,7 @@ async def simulate(
                 last=local_day(clock.now(), profile.timezone),
                 days=options.days,
             )
+            points_figures = await reports.points_overview(uow, profile, now=clock.now())
     finally:
         await hearth.dispatcher.stop_polling()
         await polling
@@ -150,6 +160,7 @@ async def simulate(
     )
     return SimulationResult(
         overview=overview,
+        points=points_figures,
         chart=chart,
         database_url=database_url,
         updates=total,

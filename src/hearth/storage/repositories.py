@@ -510,6 +510,14 @@ class SqlPointsRepository(_Repository):
         new_id = result.scalar_one_or_none()
         return int(new_id) if new_id is not None else None
 
+    async def has_entry(self, key: str) -> bool:
+        found = await self.session.scalar(
+            select(col(tables.PointsEntry.id)).where(
+                col(tables.PointsEntry.idempotency_key) == key[:200]
+            )
+        )
+        return found is not None
+
     async def change_balance(
         self, community_id: int, member_id: int, delta: int, now: datetime
     ) -> int | None:
@@ -653,3 +661,20 @@ class SqlPointsRepository(_Repository):
             insert_ignoring_duplicates(self.dialect, tables.PointsReminder),
             {"lot_id": lot_id, "days_before": days_before, "sent_at": now},
         )
+
+    async def totals_by_kind(self, community_id: int) -> dict[str, int]:
+        kind = col(tables.PointsEntry.kind)
+        result = await self.session.execute(
+            select(kind, func.sum(col(tables.PointsEntry.amount)))
+            .where(col(tables.PointsEntry.community_id) == community_id)
+            .group_by(kind)
+        )
+        return {str(row[0]): int(row[1] or 0) for row in result}
+
+    async def outstanding(self, community_id: int) -> int:
+        value = await self.session.scalar(
+            select(func.coalesce(func.sum(col(tables.PointsBalance.balance)), 0)).where(
+                col(tables.PointsBalance.community_id) == community_id
+            )
+        )
+        return int(value or 0)
