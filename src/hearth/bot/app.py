@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -26,11 +26,15 @@ from hearth.bot.operators import ChatAdminOperators
 from hearth.bot.startup import publish_commands
 from hearth.bot.welcomes import GroupWelcomes
 from hearth.config import Settings
+from hearth.domain.activity import ActivityRecord
+from hearth.domain.members import CommunityProfile
 from hearth.i18n import build_i18n
 from hearth.scheduler.jobs import build_scheduler
+from hearth.services import activity_points
 from hearth.services.communities import CommunityDefaults
-from hearth.services.ports import Clock
-from hearth.storage.activity_buffer import ActivityBuffer
+from hearth.services.directory import Directory
+from hearth.services.ports import Clock, UnitOfWork
+from hearth.storage.activity_buffer import ActivityBuffer, BatchHook
 from hearth.storage.engine import create_engine, unit_of_work_factory
 from hearth.storage.unit_of_work import UnitOfWorkFactory
 
@@ -127,6 +131,8 @@ def build_hearth(
     recent_updates = RecentUpdates()
     inflight = InFlightMiddleware()
     welcomes = GroupWelcomes(i18n, settings.welcome_batch_seconds)
+    directory = Directory()
+    buffer.on_batch = _message_points(directory)
     notifier = PrivateNotifier(bot, i18n)
     dispatcher = build_dispatcher(
         uow_factory=uow_factory,
@@ -138,6 +144,7 @@ def build_hearth(
         recent_updates=recent_updates,
         inflight=inflight,
         welcomes=welcomes,
+        directory=directory,
         storage=storage,
     )
     hearth = Hearth(
@@ -159,3 +166,15 @@ def build_hearth(
     dispatcher.startup.register(hearth.on_startup)
     dispatcher.shutdown.register(hearth.on_shutdown)
     return hearth
+
+
+def _message_points(directory: Directory) -> BatchHook:
+    """Points for the conversation, credited in the transaction that writes its activity."""
+
+    async def credit(uow: UnitOfWork, records: list[ActivityRecord], now: datetime) -> None:
+        async def community_of(community_id: int) -> CommunityProfile | None:
+            return directory.community(community_id) or await uow.communities.get(community_id)
+
+        await activity_points.credit_messages(uow, records, community_of, now)
+
+    return credit

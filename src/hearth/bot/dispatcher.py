@@ -32,10 +32,10 @@ def build_dispatcher(
     recent_updates: RecentUpdates,
     inflight: InFlightMiddleware,
     welcomes: GroupWelcomes,
+    directory: Directory,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
-    directory = Directory()
     dispatcher = Dispatcher(
         storage=storage,
         clock=clock,

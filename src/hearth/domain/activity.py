@@ -42,6 +42,7 @@ class ActivityRecord:
     local_day: date  # the day in the community's time zone; daily figures group by it
     update_id: int | None = None
     peer_member_id: int | None = None  # the member replied to, when there is one
+    earns_points: bool = False  # a substantive message (not a one-word or emoji-only one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class MessageFacts:
     is_service: bool
     replied_to_member_id: int | None
     replied_to_is_bot: bool
+    substantive: bool = True  # text of a few words, or media; not "ok" or one emoji
 
 
 def message_activity(facts: MessageFacts, sender_id: int) -> ActivityKind | None:
@@ -71,6 +73,16 @@ def message_activity(facts: MessageFacts, sender_id: int) -> ActivityKind | None
     ):
         return ActivityKind.REPLY
     return ActivityKind.MESSAGE
+
+
+MIN_SUBSTANTIVE_CHARACTERS = 8
+
+
+def is_substantive(text: str | None, has_media: bool) -> bool:
+    """Whether a message says something: media, or text beyond a word or an emoji."""
+    if has_media:
+        return True
+    return text is not None and len(text.strip()) >= MIN_SUBSTANTIVE_CHARACTERS
 
 
 def reaction_counts(old_count: int, new_count: int) -> bool:

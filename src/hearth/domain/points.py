@@ -252,3 +252,30 @@ def checkin_points(
             (f"milestone_{milestone}", with_multiplier(rules.milestones[milestone], tier))
         )
     return credits
+
+
+def message_credit_times(
+    times: Sequence[datetime],
+    *,
+    earlier_today: Sequence[datetime],
+    rules: PointsRules,
+) -> list[datetime]:
+    """Which of one member's messages of one local day earn points.
+
+    At most one per cooldown and ``message_daily_cap`` a day, counting the credits the
+    member already had that day (``earlier_today``): chatting more never earns more.
+    """
+    if rules.message <= 0 or rules.message_daily_cap <= 0:
+        return []
+    cooldown = timedelta(seconds=rules.message_cooldown_seconds)
+    credited = sorted(earlier_today)
+    last = credited[-1] if credited else None
+    earned: list[datetime] = []
+    for at in sorted(times):
+        if len(credited) + len(earned) >= rules.message_daily_cap:
+            break
+        if last is not None and at - last < cooldown:
+            continue
+        earned.append(at)
+        last = at
+    return earned

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.types import Chat, ChatMemberUnion, Message, Update, User
 
-from hearth.domain.activity import MessageFacts
+from hearth.domain.activity import MessageFacts, is_substantive
 from hearth.domain.members import ChatRole, Person
 
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
@@ -61,7 +61,31 @@ def message_facts(message: Message) -> MessageFacts:
             else None
         ),
         replied_to_is_bot=replied_author is not None and replied_author.is_bot,
+        substantive=is_substantive(message.text or message.caption, _has_media(message)),
     )
+
+
+_MEDIA_FIELDS = frozenset(
+    {
+        "photo",
+        "video",
+        "animation",
+        "document",
+        "audio",
+        "voice",
+        "video_note",
+        "sticker",
+        "poll",
+        "location",
+        "venue",
+        "contact",
+    }
+)
+
+
+def _has_media(message: Message) -> bool:
+    # A sticker alone says as little as an emoji; everything else shared counts.
+    return not (_MEDIA_FIELDS - {"sticker"}).isdisjoint(message.model_fields_set)
 
 
 _SERVICE_FIELDS = frozenset(

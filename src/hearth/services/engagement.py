@@ -38,6 +38,7 @@ def record_message(
             local_day=local_day(at, community.timezone),
             update_id=update_id,
             peer_member_id=facts.replied_to_member_id if kind is ActivityKind.REPLY else None,
+            earns_points=facts.substantive,
         )
     )
     return kind

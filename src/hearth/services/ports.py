@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -172,6 +172,28 @@ class PointsRepository(Protocol):
 
     async def due_lots(self, now: datetime, limit: int) -> list[tuple[int, int, int]]:
         """(community id, member id, lot id) of credits past expiry with points left."""
+        ...
+
+    async def credit_times(
+        self, community_id: int, member_ids: Sequence[int], reason: str, since: datetime
+    ) -> dict[int, list[datetime]]:
+        """When each member was credited for ``reason`` since ``since``."""
+        ...
+
+    async def earned_by_members(
+        self, community_id: int, member_ids: Sequence[int], since: datetime
+    ) -> dict[int, int]:
+        """Points credited since ``since``, for each of the members."""
+        ...
+
+    async def add_credits(self, entries: Sequence[NewEntry]) -> list[tuple[int, int]]:
+        """Write credits in one statement; (member id, amount) of those that were new."""
+        ...
+
+    async def add_to_balances(
+        self, community_id: int, amounts: Mapping[int, int], now: datetime
+    ) -> None:
+        """Add positive amounts to several members' balances at once."""
         ...
 
     async def totals_by_kind(self, community_id: int) -> dict[str, int]:

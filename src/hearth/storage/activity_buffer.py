@@ -12,15 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 from hearth.domain.activity import ActivityRecord
 from hearth.domain.members import Person
-from hearth.services.ports import Clock
+from hearth.services.ports import Clock, UnitOfWork
 from hearth.storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+BatchHook = Callable[[UnitOfWork, list[ActivityRecord], datetime], Awaitable[None]]
 
 
 class ActivityBuffer:
@@ -47,6 +49,8 @@ class ActivityBuffer:
         self._task: asyncio.Task[None] | None = None
         self.written = 0  # rows written since start, for progress output and benchmarks
         self.on_flush: Callable[[int], None] | None = None
+        # Work that belongs in the same transaction as a batch (points for messages).
+        self.on_batch: BatchHook | None = None
 
     @property
     def pending(self) -> int:
@@ -92,6 +96,8 @@ class ActivityBuffer:
                         for (community_id, member_id), at in memberships.items()
                     )
                     await uow.activity.add_many(records)
+                    if self.on_batch is not None and records:
+                        await self.on_batch(uow, records, now)
                     await uow.processed_updates.add_many(processed, now)
                     await uow.commit()
             except Exception:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -678,3 +678,93 @@ class SqlPointsRepository(_Repository):
             )
         )
         return int(value or 0)
+
+    async def credit_times(
+        self, community_id: int, member_ids: Sequence[int], reason: str, since: datetime
+    ) -> dict[int, list[datetime]]:
+        times: dict[int, list[datetime]] = {}
+        if not member_ids:
+            return times
+        result = await self.session.execute(
+            select(col(tables.PointsEntry.member_id), col(tables.PointsEntry.created_at)).where(
+                col(tables.PointsEntry.community_id) == community_id,
+                col(tables.PointsEntry.member_id).in_(member_ids),
+                col(tables.PointsEntry.reason) == reason,
+                col(tables.PointsEntry.created_at) >= since,
+            )
+        )
+        for member_id, at in result:
+            times.setdefault(int(member_id), []).append(at)
+        return times
+
+    async def earned_by_members(
+        self, community_id: int, member_ids: Sequence[int], since: datetime
+    ) -> dict[int, int]:
+        if not member_ids:
+            return {}
+        member = col(tables.PointsEntry.member_id)
+        result = await self.session.execute(
+            select(member, func.sum(col(tables.PointsEntry.amount)))
+            .where(
+                col(tables.PointsEntry.community_id) == community_id,
+                member.in_(member_ids),
+                self._credits(),
+                col(tables.PointsEntry.created_at) >= since,
+            )
+            .group_by(member)
+        )
+        return {int(row[0]): int(row[1] or 0) for row in result}
+
+    async def add_credits(self, entries: Sequence[NewEntry]) -> list[tuple[int, int]]:
+        if not entries:
+            return []
+        rows = [
+            {
+                "community_id": entry.community_id,
+                "member_id": entry.member_id,
+                "kind": entry.kind.value,
+                "amount": entry.amount,
+                "reason": entry.reason[:255],
+                "idempotency_key": entry.key[:200],
+                "created_at": entry.at,
+                "expires_at": entry.expires_at,
+                "remaining": entry.amount,
+                "actor_id": entry.actor_id,
+            }
+            for entry in entries
+        ]
+        statement = insert_ignoring_duplicates(self.dialect, tables.PointsEntry).returning(
+            col(tables.PointsEntry.member_id), col(tables.PointsEntry.amount)
+        )
+        # SQLAlchemy's "insertmanyvalues": batched multi-row INSERT … RETURNING from one
+        # cached statement; rows skipped by ON CONFLICT do not come back.
+        result = await self.session.execute(statement, rows)
+        return [(int(row[0]), int(row[1])) for row in result]
+
+    async def add_to_balances(
+        self, community_id: int, amounts: Mapping[int, int], now: datetime
+    ) -> None:
+        rows = [
+            {
+                "community_id": community_id,
+                "member_id": member,
+                "balance": amount,
+                "updated_at": now,
+            }
+            for member, amount in amounts.items()
+            if amount > 0
+        ]
+        if not rows:
+            return
+        module = postgresql if self.dialect == "postgresql" else sqlite
+        statement = module.insert(_table(tables.PointsBalance))
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["community_id", "member_id"],
+                set_={
+                    "balance": _table(tables.PointsBalance).c.balance + statement.excluded.balance,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            ),
+            rows,
+        )
