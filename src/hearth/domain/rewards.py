@@ -23,9 +23,9 @@ MAX_STOCK = 1_000_000
 MAX_TITLE = 100  # a button label must stay readable
 MAX_CODE = 64
 MAX_CODES_PER_IMPORT = 10_000
-UNLIMITED_WORDS = frozenset({"unlimited", "∞"})
+UNLIMITED_WORDS = frozenset({"unlimited", "∞", "不限"})
 _CODE = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: what a till can type
-_FLAG = re.compile(r"([a-z]+)=(.*)")
+_FLAG = re.compile(r"([A-Za-z]+)=(.*)")
 _FLAGS = frozenset({"limit", "tier", "from", "until", "codes"})
 
 
@@ -260,7 +260,7 @@ def parse_reward_command(args: str | None, *, tier_names: Collection[str]) -> Re
         if flag is None:
             title_words.append(word)
             continue
-        name, value = flag.groups()
+        name, value = flag.group(1).lower(), flag.group(2)
         if name not in _FLAGS or name in flags:
             raise InvalidRewardSpec("flag", word)
         flags[name] = value

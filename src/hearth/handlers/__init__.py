@@ -15,6 +15,7 @@ from hearth.handlers import (
     operators,
     points,
     points_admin,
+    rewards,
     settings,
     start,
 )
@@ -29,6 +30,7 @@ def build_router() -> Router:
         start.build(),
         help.build(),
         settings.build(),
+        rewards.build(),
         operators.build(),
         checkin.build(),
         points.build(),

@@ -30,6 +30,7 @@ MEMBER_COMMANDS = (
     ("checkins", __("Today's check-ins in the group")),
     ("points", __("Your points, tier and points about to expire")),
     ("top", __("Leaderboard: /top [week|month|all]")),
+    ("rewards", __("Rewards you can redeem with your points")),
     ("reminder", __("Daily check-in reminder: /reminder 20 or /reminder off")),
     ("settings", __("Your language")),
     ("help", __("What Hearth can do")),
@@ -41,6 +42,10 @@ OPERATOR_COMMANDS = (
     ("deduct", __("Take points back: /deduct @user|id amount reason")),
     ("points_rules", __("See or change what taking part is worth")),
     ("milestones", __("Celebrate long streaks in the group: /milestones on|off")),
+    ("reward_new", __("New reward: /reward_new cost stock|unlimited title [limit=N tier=gold]")),
+    ("reward_archive", __("Withdraw a reward: /reward_archive number")),
+    ("redemptions", __("Pending redemptions to fulfil or cancel")),
+    ("codes", __("Import voucher codes: send a CSV with the caption /codes number")),
 )
 
 
@@ -98,6 +103,10 @@ def onboarding(title: str) -> str:
                 "I keep track of who takes part in the group — messages, replies and "
                 "reactions — so the team can see how the community is doing. I never keep "
                 "what you write."
+            ),
+            _(
+                "Check in every day with /checkin: you earn points, build a streak and climb "
+                "the tiers. /points shows your balance."
             ),
             _("Send /help to see what you can do, and /settings to choose your language."),
         ]

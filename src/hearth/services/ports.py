@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -18,6 +18,7 @@ from hearth.domain.members import (
     Person,
 )
 from hearth.domain.points import ExpiringLot, LedgerLine, Lot, NewEntry, ReminderTarget
+from hearth.domain.rewards import NewReward, Redemption, RedemptionLine, RedemptionStatus, Reward
 from hearth.domain.streaks import CheckinOutcome, StreakState
 
 
@@ -213,6 +214,74 @@ class PointsRepository(Protocol):
         ...
 
 
+class RewardsRepository(Protocol):
+    """Rewards, voucher codes and redemptions. Never commits."""
+
+    async def add(
+        self, community_id: int, reward: NewReward, *, actor_id: int | None, now: datetime
+    ) -> Reward: ...
+
+    async def get(self, reward_id: int) -> Reward | None: ...
+
+    async def active(self, community_id: int) -> list[Reward]:
+        """Rewards not archived, cheapest first."""
+        ...
+
+    async def archive(self, reward_id: int, now: datetime) -> bool:
+        """Withdraw a reward; False when it was archived already."""
+        ...
+
+    async def take_one(self, reward_id: int) -> Reward | None:
+        """Take one unit in one conditional statement; None when archived or sold out."""
+        ...
+
+    async def put_back(self, reward_id: int) -> None:
+        """Return one unit to a limited stock (an unlimited one stays unlimited)."""
+        ...
+
+    async def add_codes(self, reward_id: int, codes: Sequence[str]) -> int:
+        """Add codes to the reward's pool, skipping known ones; how many were new."""
+        ...
+
+    async def codes_left(self, reward_ids: Collection[int]) -> dict[int, int]: ...
+
+    async def take_code(self, reward_id: int, redemption_id: int) -> str | None:
+        """Hand a free code to the redemption; None when the pool is empty."""
+        ...
+
+    async def release_code(self, redemption_id: int) -> None: ...
+
+    async def claim(self, reward: Reward, member_id: int, *, key: str, now: datetime) -> int | None:
+        """Insert a pending redemption; its id, or None when ``key`` was claimed before."""
+        ...
+
+    async def redemption(self, redemption_id: int) -> Redemption | None: ...
+
+    async def redemption_by_key(self, key: str) -> Redemption | None: ...
+
+    async def redeemed_counts(self, member_id: int, reward_ids: Collection[int]) -> dict[int, int]:
+        """The member's redemptions per reward that were not cancelled."""
+        ...
+
+    async def change_status(
+        self,
+        redemption_id: int,
+        *,
+        was: RedemptionStatus,
+        becomes: RedemptionStatus,
+        actor_id: int,
+        now: datetime,
+    ) -> Redemption | None:
+        """Move a redemption on if its status is still ``was``; None otherwise."""
+        ...
+
+    async def pending(self, community_ids: Collection[int], limit: int) -> list[RedemptionLine]:
+        """Pending redemptions, oldest first."""
+        ...
+
+    async def count_pending(self, community_ids: Collection[int]) -> int: ...
+
+
 class AuditLog(Protocol):
     async def record(
         self,
@@ -256,6 +325,9 @@ class UnitOfWork(Protocol):
 
     @property
     def points(self) -> PointsRepository: ...
+
+    @property
+    def rewards(self) -> RewardsRepository: ...
 
     @property
     def processed_updates(self) -> ProcessedUpdates: ...

@@ -22,8 +22,10 @@ that setup is timed. Machines are noisy: compare the ratio, not the absolute fig
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
+import gc
 import logging
 import statistics
 import tempfile
@@ -69,8 +71,11 @@ class LoadResult:
     latencies: list[float]  # seconds, sorted
     start_lags: list[float]  # seconds, sorted: actual start minus planned start
     elapsed: float  # first start to last completion
-    failures: int
+    failures: int  # included in the latencies: a failed update is answered too
     first_failure: str | None = None
+    failure_kinds: tuple[tuple[str, int], ...] = ()  # most frequent first
+    other_errors: int = 0  # errors logged outside any one update
+    first_other_error: str | None = None
 
     @property
     def completed(self) -> int:
@@ -78,7 +83,9 @@ class LoadResult:
 
     @property
     def throughput(self) -> float:
-        return self.completed / self.elapsed if self.elapsed > 0 else 0.0
+        """Updates handled without failure, per second."""
+        succeeded = self.completed - self.failures
+        return succeeded / self.elapsed if self.elapsed > 0 else 0.0
 
     def percentile_ms(self, percent: int) -> float:
         return _percentile(self.latencies, percent) * 1000
@@ -126,24 +133,39 @@ class CheckinBenchResult:
 
 
 class _ErrorCounter(logging.Handler):
-    """Counts the failures Hearth's error handler logs, instead of printing each traceback."""
+    """Counts the errors Hearth logs while measured, instead of printing each traceback."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
-        self.count = 0
-        self.first: str | None = None
+        self.failed_updates = 0  # logged by the error handler: one per failed update
+        self.first_failure: str | None = None
+        self.failure_kinds: collections.Counter[str] = collections.Counter()
+        self.other = 0  # e.g. the activity buffer's write retries
+        self.first_other: str | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-        if self.first is None:
-            self.first = record.getMessage().splitlines()[0][:160]
+        message = record.getMessage().splitlines()[0][:160]
+        if record.name == errors.__name__:
+            self.failed_updates += 1
+            self.first_failure = self.first_failure or message
+            error = record.exc_info[1] if record.exc_info else None
+            self.failure_kinds[_kind(error) if error is not None else message] += 1
+        else:
+            self.other += 1
+            self.first_other = self.first_other or f"{record.name}: {message}"
+
+
+def _kind(error: BaseException) -> str:
+    """The exception's class and the first line of its message, e.g. "database is locked"."""
+    detail = str(getattr(error, "orig", None) or error).splitlines()
+    return f"{type(error).__name__}: {detail[0][:80] if detail else ''}"
 
 
 @contextlib.contextmanager
 def _counting_errors() -> Iterator[_ErrorCounter]:
     # Hearth's error handler swallows the exception, logs it and replies "something went
     # wrong": the update still "completes", so its failures are counted from the log.
-    logger = logging.getLogger(errors.__name__)
+    logger = logging.getLogger("hearth")
     counter = _ErrorCounter()
     propagate = logger.propagate
     logger.addHandler(counter)
@@ -203,6 +225,7 @@ async def offer_load(feed: Feed, parsed: list[Update], rate: float) -> LoadResul
         latencies.append(time.perf_counter() - started)
 
     tasks: list[asyncio.Task[None]] = []
+    gc.collect()  # the setup's garbage is not the measured updates' to pay for
     origin = time.perf_counter() + _LEAD_IN_SECONDS
     first_start = origin
     for index, update in enumerate(parsed):
@@ -283,14 +306,15 @@ async def _prepare_community(
 
 
 async def _stored_figures(hearth: Hearth, api: BotApiStandIn, since_call: int) -> StoredFigures:
+    calls = api.calls[since_call:]
+    in_chat = col(tables.Checkin.community_id) == CHAT_ID
     async with hearth.uow_factory() as uow:
         session = uow.session
 
         async def number(statement: Any) -> int:
             return int(await session.scalar(statement) or 0)
 
-        in_chat = col(tables.Checkin.community_id) == CHAT_ID
-        figures = StoredFigures(
+        return StoredFigures(
             checkins=await number(select(func.count()).select_from(tables.Checkin).where(in_chat)),
             distinct_members=await number(
                 select(func.count(distinct(col(tables.Checkin.member_id)))).where(in_chat)
@@ -298,25 +322,13 @@ async def _stored_figures(hearth: Hearth, api: BotApiStandIn, since_call: int) -
             ledger_entries=await number(select(func.count()).select_from(tables.PointsEntry)),
             ledger_sum=await number(select(func.sum(col(tables.PointsEntry.amount)))),
             balance_total=await number(select(func.sum(col(tables.PointsBalance.balance)))),
-            reactions=0,
-            private_messages=0,
+            reactions=sum(1 for call in calls if call.method == "setMessageReaction"),
+            private_messages=sum(
+                1
+                for call in calls
+                if call.method == "sendMessage" and int(call.params.get("chat_id", 0)) > 0
+            ),
         )
-    calls = api.calls[since_call:]
-    reactions = sum(1 for call in calls if call.method == "setMessageReaction")
-    private = sum(
-        1
-        for call in calls
-        if call.method == "sendMessage" and int(call.params.get("chat_id", 0)) > 0
-    )
-    return StoredFigures(
-        checkins=figures.checkins,
-        distinct_members=figures.distinct_members,
-        ledger_entries=figures.ledger_entries,
-        ledger_sum=figures.ledger_sum,
-        balance_total=figures.balance_total,
-        reactions=reactions,
-        private_messages=private,
-    )
 
 
 async def _hearth_side(
@@ -356,11 +368,15 @@ async def _hearth_side(
 
         with _counting_errors() as logged:
             load = await offer_load(feed, parsed, rate)
-        if logged.count:
+            await hearth.buffer.flush()  # inside: its errors are counted too
             load = dataclasses.replace(
-                load, failures=load.failures + logged.count, first_failure=logged.first
+                load,
+                failures=load.failures + logged.failed_updates,
+                first_failure=logged.first_failure,
+                failure_kinds=tuple(logged.failure_kinds.most_common()),
+                other_errors=logged.other,
+                first_other_error=logged.first_other,
             )
-        await hearth.buffer.flush()
         stored = await _stored_figures(hearth, api, since_call)
     finally:
         await hearth.on_shutdown()
@@ -421,6 +437,12 @@ async def run_checkin_benchmark(
         echo(_line("Hearth", hearth) + "  full dispatcher + SQLite")
         if hearth.first_failure is not None:
             echo(f"    first failure: {hearth.first_failure}")
+        for kind, times in hearth.failure_kinds:
+            echo(f"    {times:>6,} x {kind}")
+        if hearth.first_other_error is not None:
+            echo(
+                f"    {hearth.other_errors} other errors logged; first: {hearth.first_other_error}"
+            )
     result = CheckinBenchResult(
         offered=count,
         expected_checkins=expected,
@@ -431,9 +453,16 @@ async def run_checkin_benchmark(
     echo(f"  ratio Hearth p99 / baseline p99: {result.p99_ratio:.1f}")
     met = "met" if hearth.percentile_ms(99) < GOAL_P99_MS else "NOT met"
     echo(f"  goal: Hearth p99 < {GOAL_P99_MS:g} ms on SQLite ({met})")
+    missing = expected - stored.distinct_members
+    duplicated = stored.checkins - stored.distinct_members
+    verdict = (
+        "each exactly once"
+        if result.stored_once
+        else f"MISMATCH: {missing:,} missing, {duplicated:,} duplicated"
+    )
     echo(
         f"  check-ins stored: {stored.checkins:,} rows for {stored.distinct_members:,} members, "
-        f"{expected:,} expected: {'each exactly once' if result.stored_once else 'MISMATCH'}"
+        f"{expected:,} expected: {verdict}"
     )
     echo(
         f"  points: balances total {stored.balance_total:,}, ledger sum {stored.ledger_sum:,} "

@@ -18,6 +18,7 @@ from hearth.storage.repositories import (
     SqlPointsRepository,
     SqlProcessedUpdates,
 )
+from hearth.storage.rewards import SqlRewardsRepository
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ class SqlUnitOfWork:
     @property
     def points(self) -> SqlPointsRepository:
         return SqlPointsRepository(self.session, self._dialect)
+
+    @property
+    def rewards(self) -> SqlRewardsRepository:
+        return SqlRewardsRepository(self.session, self._dialect)
 
     @property
     def processed_updates(self) -> SqlProcessedUpdates:
