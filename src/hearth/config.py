@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     activity_flush_seconds: float = Field(
         default=0.5, gt=0, description="Longest wait before buffered activity is written."
     )
+    max_concurrent_updates: int = Field(
+        default=64, ge=1, description="Updates handled at once; more wait their turn."
+    )
     welcome_batch_seconds: float = Field(
         default=60, ge=0, description="Newcomers within this window get one group welcome."
     )

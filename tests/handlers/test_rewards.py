@@ -134,7 +134,9 @@ def monkey_download(bot: BotHarness, content: bytes) -> None:
     bot.hearth.bot.download = download  # type: ignore[method-assign]
 
 
-async def test_forged_buttons_archived_rewards_and_short_balances_are_refused(bot: BotHarness) -> None:
+async def test_forged_buttons_archived_rewards_and_short_balances_are_refused(
+    bot: BotHarness,
+) -> None:
     await give(bot, ALICE, 20)
     await bot.feed(says_privately(OPERATOR, "/reward_new 30 10 Mug"))
     await bot.feed(says_privately(OPERATOR, "/reward_new 10 unlimited Sticker"))

@@ -30,11 +30,23 @@ MEMBER_COMMANDS = (
     "/checkins",
     "/points",
     "/top",
+    "/rewards",
     "/reminder",
     "/settings",
     "/help",
 )
-OPERATOR_COMMANDS = ("/stats", "/welcome", "/grant", "/deduct", "/points_rules", "/milestones")
+OPERATOR_COMMANDS = (
+    "/stats",
+    "/welcome",
+    "/grant",
+    "/deduct",
+    "/points_rules",
+    "/milestones",
+    "/reward_new",
+    "/reward_archive",
+    "/redemptions",
+    "/codes",
+)
 
 
 def chinese(bot: BotHarness, msgid: str) -> str:

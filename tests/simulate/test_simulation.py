@@ -28,7 +28,7 @@ async def test_a_simulation_reports_what_the_database_holds_and_draws_the_chart(
         ).fetchone()[0]
         active_last_day = connection.execute(
             "SELECT count(DISTINCT member_id) FROM activity "
-            "WHERE local_day = ? AND kind IN ('message', 'reply', 'reaction', 'start')",
+            "WHERE local_day = ? AND kind IN ('message', 'reply', 'reaction', 'start', 'checkin')",
             (result.overview.last.isoformat(),),
         ).fetchone()[0]
     assert result.overview.members == members > 0

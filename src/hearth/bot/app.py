@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hearth.bot.clock import SystemClock
+from hearth.bot.commit_first import CommitBeforeRequest
 from hearth.bot.dispatcher import build_dispatcher
 from hearth.bot.middlewares.dedupe import DEFAULT_WINDOW_SECONDS, RecentUpdates
 from hearth.bot.middlewares.inflight import InFlightMiddleware
@@ -118,6 +119,7 @@ def build_hearth(
     i18n = build_i18n(settings.default_locale)
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session.middleware(CommitBeforeRequest())
     bot = Bot(
         settings.bot_token.get_secret_value(),
         session=session,
@@ -129,7 +131,7 @@ def build_hearth(
         storage = RedisStorage.from_url(settings.redis_url)
     operators = ChatAdminOperators(settings.operator_ids, settings.admin_cache_seconds)
     recent_updates = RecentUpdates()
-    inflight = InFlightMiddleware()
+    inflight = InFlightMiddleware(settings.max_concurrent_updates)
     welcomes = GroupWelcomes(i18n, settings.welcome_batch_seconds)
     directory = Directory()
     buffer.on_batch = _message_points(directory)

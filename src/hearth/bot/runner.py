@@ -24,6 +24,7 @@ async def run_polling(hearth: Hearth, *, polling_timeout: int = 10) -> None:
         allowed_updates=hearth.allowed_updates,
         polling_timeout=polling_timeout,
         handle_signals=True,
+        tasks_concurrency_limit=hearth.settings.max_concurrent_updates,
     )
 
 

@@ -22,6 +22,7 @@ from hearth.domain.points import (
     rules_from_settings,
     with_multiplier,
 )
+from hearth.services import points
 from hearth.services.ports import UnitOfWork
 
 REASON = "message"
@@ -91,9 +92,4 @@ async def _credit_community(
                     expires_at=expires_at,
                 )
             )
-    credited = await uow.points.add_credits(entries)
-    totals: dict[int, int] = defaultdict(int)
-    for member_id, amount in credited:
-        totals[member_id] += amount
-    await uow.points.add_to_balances(community.id, totals, now)
-    return sum(totals.values())
+    return await points.credit_all(uow, entries) if entries else 0

@@ -8,7 +8,14 @@ from datetime import date, datetime, timedelta
 from hearth.domain.activity import ActivityKind, ActivityRecord
 from hearth.domain.calendar import local_day, start_of_local_day
 from hearth.domain.members import CommunityProfile
-from hearth.domain.points import EntryKind, PointsRules, Tier, checkin_points
+from hearth.domain.points import (
+    EntryKind,
+    NewEntry,
+    PointsRules,
+    Tier,
+    checkin_points,
+    expiry_of,
+)
 from hearth.domain.streaks import AlreadyCheckedIn, CheckinOutcome, check_in
 from hearth.services import points
 from hearth.services.ports import UnitOfWork
@@ -66,23 +73,28 @@ async def check_in_member(
     if not await uow.checkins.add(community.id, member_id, outcome, now):
         # A concurrent check-in of the same member won the unique (member, day) row.
         raise CheckedInToday(outcome.streak, time_to_next_day(now, community.timezone))
-    tier_before = await points.tier_of(uow, community.id, member_id, now, rules)
+    earned_before = await uow.points.earned(community.id, member_id, now - points.YEAR)
+    tier_before = rules.tier_for(earned_before)
     credits = checkin_points(
         rules, tier_before, first_ever=outcome.first_ever, milestone=outcome.milestone
     )
-    for reason, amount in credits:
-        await points.credit(
-            uow,
-            community_id=community.id,
-            member_id=member_id,
-            amount=amount,
-            kind=EntryKind.EARN,
-            reason=reason,
-            key=f"{reason}:{community.id}:{member_id}:{today.isoformat()}",
-            now=now,
-            timezone=community.timezone,
-            rules=rules,
-        )
+    expires_at = expiry_of(now, rules.expiry_months, community.timezone)
+    await points.credit_all(
+        uow,
+        [
+            NewEntry(
+                community_id=community.id,
+                member_id=member_id,
+                kind=EntryKind.EARN,
+                amount=amount,
+                reason=reason,
+                key=f"{reason}:{community.id}:{member_id}:{today.isoformat()}",
+                at=now,
+                expires_at=expires_at,
+            )
+            for reason, amount in credits
+        ],
+    )
     await uow.activity.add_many(
         [
             ActivityRecord(
@@ -99,7 +111,7 @@ async def check_in_member(
         outcome=outcome,
         credits=credits,
         balance=await uow.points.balance(community.id, member_id),
-        tier=await points.tier_of(uow, community.id, member_id, now, rules),
+        tier=rules.tier_for(earned_before + sum(amount for _, amount in credits)),
         tier_before=tier_before,
     )
 

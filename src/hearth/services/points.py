@@ -62,6 +62,25 @@ async def credit(
     return True
 
 
+async def credit_all(uow: UnitOfWork, entries: list[NewEntry]) -> int:
+    """Credit several lots at once (two statements however many); returns points credited.
+
+    Entries whose key was written before are skipped: replaying changes nothing.
+    """
+    if not entries:
+        return 0
+    totals: dict[tuple[int, int], int] = {}
+    for community_id, member_id, amount in await uow.points.add_credits(entries):
+        totals[community_id, member_id] = totals.get((community_id, member_id), 0) + amount
+    for community_id in {community for community, _ in totals}:
+        await uow.points.add_to_balances(
+            community_id,
+            {member: amount for (c, member), amount in totals.items() if c == community_id},
+            entries[0].at,
+        )
+    return sum(totals.values())
+
+
 async def debit(
     uow: UnitOfWork,
     *,

@@ -187,8 +187,8 @@ class PointsRepository(Protocol):
         """Points credited since ``since``, for each of the members."""
         ...
 
-    async def add_credits(self, entries: Sequence[NewEntry]) -> list[tuple[int, int]]:
-        """Write credits in one statement; (member id, amount) of those that were new."""
+    async def add_credits(self, entries: Sequence[NewEntry]) -> list[tuple[int, int, int]]:
+        """Write credits in one statement; (community, member, amount) of the new ones."""
         ...
 
     async def add_to_balances(

@@ -27,6 +27,11 @@ def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
         options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
         if memory:
             options["poolclass"] = StaticPool  # one shared connection, or each sees an empty DB
+        else:
+            # SQLite has one writer at a time. One connection makes transactions queue in
+            # order in the pool, instead of inside SQLite's busy handler, which sleeps and
+            # retries and gives up after the busy timeout.
+            options.update(pool_size=1, max_overflow=0, pool_timeout=120)
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)

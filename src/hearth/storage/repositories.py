@@ -715,7 +715,7 @@ class SqlPointsRepository(_Repository):
         )
         return {int(row[0]): int(row[1] or 0) for row in result}
 
-    async def add_credits(self, entries: Sequence[NewEntry]) -> list[tuple[int, int]]:
+    async def add_credits(self, entries: Sequence[NewEntry]) -> list[tuple[int, int, int]]:
         if not entries:
             return []
         rows = [
@@ -734,12 +734,14 @@ class SqlPointsRepository(_Repository):
             for entry in entries
         ]
         statement = insert_ignoring_duplicates(self.dialect, tables.PointsEntry).returning(
-            col(tables.PointsEntry.member_id), col(tables.PointsEntry.amount)
+            col(tables.PointsEntry.community_id),
+            col(tables.PointsEntry.member_id),
+            col(tables.PointsEntry.amount),
         )
         # SQLAlchemy's "insertmanyvalues": batched multi-row INSERT … RETURNING from one
         # cached statement; rows skipped by ON CONFLICT do not come back.
         result = await self.session.execute(statement, rows)
-        return [(int(row[0]), int(row[1])) for row in result]
+        return [(int(row[0]), int(row[1]), int(row[2])) for row in result]
 
     async def add_to_balances(
         self, community_id: int, amounts: Mapping[int, int], now: datetime

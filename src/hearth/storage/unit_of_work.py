@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,6 +31,12 @@ class SqlUnitOfWork:
         self._dialect = dialect
         self._session: AsyncSession | None = None
         self._after_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether uncommitted work is open (and, on SQLite, the write lock held)."""
+        return self._session is not None and self._session.in_transaction()
 
     @property
     def started(self) -> bool:
@@ -82,7 +88,15 @@ class SqlUnitOfWork:
     def on_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
 
+    def before_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run ``hook`` inside the first transaction that commits (once; none if none does)."""
+        self._before_commit.append(hook)
+
     async def commit(self) -> None:
+        if self.in_transaction:
+            hooks, self._before_commit = self._before_commit, []
+            for hook in hooks:
+                await hook()
         if self._session is not None:
             await self._session.commit()
         callbacks, self._after_commit = self._after_commit, []

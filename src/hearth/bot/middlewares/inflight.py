@@ -11,9 +11,14 @@ from aiogram.types import TelegramObject
 
 
 class InFlightMiddleware(BaseMiddleware):
-    """Counts running handlers; ``wait_idle`` returns when none is left."""
+    """Counts running handlers and bounds how many run at once; ``wait_idle`` waits for none.
 
-    def __init__(self) -> None:
+    Under a burst, updates beyond the bound wait here for their turn rather than crowd
+    the database and time out.
+    """
+
+    def __init__(self, max_concurrent: int = 64) -> None:
+        self._slots = asyncio.Semaphore(max_concurrent)
         self.running = 0
         self.handled = 0
         self._idle = asyncio.Event()
@@ -28,7 +33,8 @@ class InFlightMiddleware(BaseMiddleware):
         self.running += 1
         self._idle.clear()
         try:
-            return await handler(event, data)
+            async with self._slots:
+                return await handler(event, data)
         finally:
             self.running -= 1
             self.handled += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -11,7 +12,12 @@ from aiogram.types import TelegramObject, Update
 from hearth.domain.activity import ActivityRecord
 from hearth.services.ports import Clock
 from hearth.storage.activity_buffer import ActivityBuffer
-from hearth.storage.unit_of_work import UnitOfWorkFactory
+from hearth.storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+
+# The update's unit of work, for the Bot API request middleware that commits before a call.
+CURRENT_UNIT_OF_WORK: ContextVar[SqlUnitOfWork | None] = ContextVar(
+    "hearth_unit_of_work", default=None
+)
 
 
 class StagedActivity:
@@ -27,8 +33,9 @@ class StagedActivity:
 class UnitOfWorkMiddleware(BaseMiddleware):
     """Opens a (lazy) unit of work, commits it after the handler, rolls it back on error.
 
-    An update that touched the database records its id in that same transaction; an update
-    that only produced passive activity hands both to the write-behind buffer.
+    An update that touched the database records its id in the first transaction that
+    commits; an update that only produced passive activity hands both to the write-behind
+    buffer. A handler's work is committed before it calls Telegram (see commit_first.py).
     """
 
     def __init__(self, uow_factory: UnitOfWorkFactory, buffer: ActivityBuffer, clock: Clock):
@@ -44,23 +51,31 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     ) -> Any:
         update_id = event.update_id if isinstance(event, Update) else None
         staged = StagedActivity()
+        recorded = False
+
+        async def record_processed() -> None:
+            nonlocal recorded
+            if update_id is not None:
+                await uow.processed_updates.add_many([update_id], self.clock.now())
+                recorded = True
+
         async with self.uow_factory() as uow:
             data["uow"] = uow
             data["activity"] = staged
+            uow.before_commit(record_processed)
+            token = CURRENT_UNIT_OF_WORK.set(uow)
             try:
                 result = await handler(event, data)
             except BaseException:
                 await uow.rollback()
                 # A failing update is still done with: retrying it would fail the same way.
-                self.buffer.add([], update_id)
+                self.buffer.add([], None if recorded else update_id)
                 raise
-            if uow.started and update_id is not None:
-                await uow.processed_updates.add_many([update_id], self.clock.now())
-                await uow.commit()
-                self.buffer.add(staged.records, None)
-            else:
-                await uow.commit()  # runs after-commit callbacks even without a transaction
-                self.buffer.add(staged.records, update_id)
+            finally:
+                CURRENT_UNIT_OF_WORK.reset(token)
+            await uow.commit()
+            # Passive updates never opened a transaction: their id goes with their activity.
+            self.buffer.add(staged.records, None if recorded else update_id)
         if self.buffer.full:
             await self.buffer.flush()
         return result

@@ -1,0 +1,32 @@
+"""Commit before talking to Telegram.
+
+A handler's database work is committed before its first Bot API call: the transaction
+(and, on SQLite, the write lock) is never held across a network round trip, and a reply
+is never sent for work that could still be rolled back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+
+from hearth.bot.middlewares.unit_of_work import CURRENT_UNIT_OF_WORK
+
+
+class CommitBeforeRequest(BaseRequestMiddleware):
+    """A Bot API request middleware that commits the current update's open transaction."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
+        uow = CURRENT_UNIT_OF_WORK.get()
+        if uow is not None and uow.in_transaction:
+            await uow.commit()
+        return await make_request(bot, method)
