@@ -102,7 +102,7 @@ async def test_member_browses_confirms_and_gets_a_code_once(bot: BotHarness) -> 
     assert pick == "rw1p:1"
     await bot.feed(presses(ALICE, pick))
     confirm_call = bot.session.messages_to(ALICE["id"])[-1]
-    redeem_data, keep_data = confirm_call.button_data()
+    redeem_data, _keep_data = confirm_call.button_data()
     assert len(redeem_data) <= 64
     await bot.feed(presses(ALICE, redeem_data))
     assert "<code>MUG-1</code>" in last_text(bot, ALICE["id"])
@@ -213,7 +213,7 @@ async def test_members_and_operators_of_several_communities_pick_one(bot: BotHar
         [reward] = list(await uow.session.scalars(select(RewardRow)))
         assert reward.community_id == OTHER_GROUP_ID
     await bot.feed(says_privately(ALICE, "/rewards"))
-    chooser = bot.session.messages_to(ALICE["id"])[-1]
+    bot.session.messages_to(ALICE["id"])[-1]
     await bot.feed(presses(ALICE, f"cc1:rewards:{OTHER_GROUP_ID}"))
     shelf = bot.session.messages_to(ALICE["id"])[-1]
     assert shelf.button_data() == []  # 1 point from the message in the other group
