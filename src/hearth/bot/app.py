@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hearth.bot.clock import SystemClock
-from hearth.bot.commit_first import CommitBeforeRequest
+from hearth.bot.commit_first import CommitBeforeRequest, KeepResponseModels
 from hearth.bot.dispatcher import build_dispatcher
 from hearth.bot.middlewares.dedupe import DEFAULT_WINDOW_SECONDS, RecentUpdates
 from hearth.bot.middlewares.inflight import InFlightMiddleware
@@ -120,6 +120,7 @@ def build_hearth(
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
     session.middleware(CommitBeforeRequest())
+    session.middleware(KeepResponseModels())
     bot = Bot(
         settings.bot_token.get_secret_value(),
         session=session,
