@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     activity_flush_seconds: float = Field(
         default=0.5, gt=0, description="Longest wait before buffered activity is written."
     )
+    messages_per_second: float = Field(
+        default=30, gt=0, description="Bot API sends per second overall (Telegram's limit)."
+    )
+    private_messages_per_second: float = Field(
+        default=1, gt=0, description="Messages per second to one private chat."
+    )
     max_concurrent_updates: int = Field(
         default=64, ge=1, description="Updates handled at once; more wait their turn."
     )

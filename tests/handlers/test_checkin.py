@@ -193,3 +193,22 @@ async def test_a_reminder_hour_is_remembered_and_bad_hours_are_explained(shangha
     assert usage.startswith("Usage: /reminder 20")
     [alices] = [m for m in await rows(shanghai, tables.Membership) if m.member_id == ALICE["id"]]
     assert alices.checkin_reminder_hour == 20
+
+
+async def test_a_member_who_blocked_the_bot_is_marked_unreachable_by_the_acknowledgement(
+    shanghai: BotHarness,
+) -> None:
+    from tests.telegram import Failure
+
+    await started(shanghai, ALICE)
+    shanghai.session.fail(
+        "sendMessage", ALICE["id"], Failure(403, "Forbidden: bot was blocked by the user")
+    )
+
+    await checks_in(shanghai, ALICE, BEFORE_MIDNIGHT)
+
+    assert reactions(shanghai) == ["🔥"]  # the check-in itself stands
+    [alice] = [m for m in await rows(shanghai, tables.Member) if m.id == ALICE["id"]]
+    assert not alice.reachable
+    [checkin] = await rows(shanghai, tables.Checkin)
+    assert checkin.member_id == ALICE["id"]

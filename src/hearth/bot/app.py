@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hearth.bot.acknowledgements import Acknowledgements
 from hearth.bot.clock import SystemClock
 from hearth.bot.commit_first import CommitBeforeRequest, KeepResponseModels
 from hearth.bot.dispatcher import build_dispatcher
@@ -64,6 +65,7 @@ class Hearth:
     recent_updates: RecentUpdates
     inflight: InFlightMiddleware
     welcomes: GroupWelcomes
+    acks: Acknowledgements
     notifier: PrivateNotifier
     scheduler: AsyncIOScheduler
     dispatcher: Dispatcher
@@ -92,6 +94,7 @@ class Hearth:
         if not await self.inflight.wait_idle(timeout=30):
             log.warning("%d updates still running at shutdown", self.inflight.running)
         await self.welcomes.drain()
+        await self.acks.stop()
         await self.buffer.stop()
         await self.engine.dispose()
         log.info("Hearth stopped; %d activity rows written", self.buffer.written)
@@ -137,6 +140,13 @@ def build_hearth(
     directory = Directory()
     buffer.on_batch = _message_points(directory)
     notifier = PrivateNotifier(bot, i18n)
+    acks = Acknowledgements(
+        bot,
+        uow_factory,
+        directory,
+        per_second=settings.messages_per_second,
+        per_chat_per_second=settings.private_messages_per_second,
+    )
     dispatcher = build_dispatcher(
         uow_factory=uow_factory,
         buffer=buffer,
@@ -148,6 +158,7 @@ def build_hearth(
         inflight=inflight,
         welcomes=welcomes,
         directory=directory,
+        acks=acks,
         storage=storage,
     )
     hearth = Hearth(
@@ -162,6 +173,7 @@ def build_hearth(
         recent_updates=recent_updates,
         inflight=inflight,
         welcomes=welcomes,
+        acks=acks,
         notifier=notifier,
         scheduler=build_scheduler(uow_factory, notifier, clock),
         dispatcher=dispatcher,

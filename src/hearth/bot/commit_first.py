@@ -7,6 +7,7 @@ is never sent for work that could still be rolled back.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiogram import Bot
@@ -26,9 +27,11 @@ class CommitBeforeRequest(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Any:
-        uow = CURRENT_UNIT_OF_WORK.get()
-        if uow is not None and uow.in_transaction:
-            await uow.commit()
+        current = CURRENT_UNIT_OF_WORK.get()
+        if current is not None:
+            uow, owner = current
+            if owner is asyncio.current_task() and uow.in_transaction:
+                await uow.commit()
         return await make_request(bot, method)
 
 

@@ -6,6 +6,7 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 
+from hearth.bot.acknowledgements import Acknowledgements
 from hearth.bot.middlewares.dedupe import DedupeMiddleware, RecentUpdates
 from hearth.bot.middlewares.inflight import InFlightMiddleware
 from hearth.bot.middlewares.locale import LocaleMiddleware
@@ -33,6 +34,7 @@ def build_dispatcher(
     inflight: InFlightMiddleware,
     welcomes: GroupWelcomes,
     directory: Directory,
+    acks: Acknowledgements,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
@@ -43,6 +45,7 @@ def build_dispatcher(
         operators=operators,
         defaults=defaults,
         welcomes=welcomes,
+        acks=acks,
     )
     dispatcher.update.outer_middleware(inflight)
     dispatcher.update.outer_middleware(DedupeMiddleware(recent_updates))

@@ -8,7 +8,6 @@ check-in, when they cannot be written to — in one group reply with a link to s
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message, Update
 
@@ -17,10 +16,9 @@ from hearth.domain.members import CommunityProfile, MemberProfile, Person
 from hearth.handlers import keyboards, texts
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import InGroup, InPrivate
-from hearth.handlers.personal import can_write_privately, react, start_link_markup
+from hearth.handlers.personal import Acknowledger, can_write_privately, start_link_markup
 from hearth.services import checkin, members
 from hearth.services.checkin import CheckedInToday, CheckinResult
-from hearth.services.directory import Directory
 from hearth.services.points import rules_of
 from hearth.services.ports import Clock, UnitOfWork
 
@@ -46,7 +44,7 @@ async def check_in_group(
     person: Person | None,
     member: MemberProfile | None,
     uow: UnitOfWork,
-    directory: Directory,
+    acks: Acknowledger,
     clock: Clock,
 ) -> None:
     if community is None or person is None or message.sender_chat is not None:
@@ -61,21 +59,15 @@ async def check_in_group(
             update_id=event_update.update_id,
         )
     except CheckedInToday as already:
-        await react(bot, message, "👌")
+        acks.react(message.chat.id, message.message_id, "👌")
         if can_write_privately(member):
-            await _private(
-                bot,
-                uow,
-                directory,
-                person.id,
-                texts.already_checked_in(already.streak, already.next_in),
-            )
+            acks.tell(person.id, texts.already_checked_in(already.streak, already.next_in))
         return
-    await react(bot, message, "🔥")
-    delivered = can_write_privately(member) and await _private(
-        bot, uow, directory, person.id, texts.checkin_done(result)
-    )
-    if not delivered and result.outcome.first_ever:
+    # The reaction and the private details go out after the update, within Telegram's limits.
+    acks.react(message.chat.id, message.message_id, "🔥")
+    if can_write_privately(member):
+        acks.tell(person.id, texts.checkin_done(result))
+    elif result.outcome.first_ever:
         await message.reply(
             texts.checked_in_in_group(person.display_name),
             reply_markup=await start_link_markup(bot, community),
@@ -91,18 +83,6 @@ async def check_in_group(
 def _celebrated(result: CheckinResult) -> bool:
     milestone = result.outcome.milestone
     return milestone is not None and milestone >= CELEBRATED_FROM
-
-
-async def _private(
-    bot: Bot, uow: UnitOfWork, directory: Directory, member_id: int, text: str
-) -> bool:
-    """Send in private; a member who blocked the bot is marked unreachable."""
-    try:
-        await bot.send_message(member_id, text)
-    except TelegramForbiddenError:
-        await members.set_reachable(uow, directory, member_id=member_id, reachable=False)
-        return False
-    return True
 
 
 async def check_in_private(

@@ -8,6 +8,7 @@ the others get them in the group, with a one-tap link to start the bot.
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
@@ -22,6 +23,14 @@ from hearth.services.directory import Directory
 from hearth.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+class Acknowledger(Protocol):
+    """Sends acknowledgements after the update, within Telegram's limits."""
+
+    def react(self, chat_id: int, message_id: int, emoji: str) -> None: ...
+
+    def tell(self, member_id: int, text: str) -> None: ...
 
 
 def can_write_privately(member: MemberProfile | None) -> bool:

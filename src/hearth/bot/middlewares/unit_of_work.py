@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -14,9 +15,11 @@ from hearth.services.ports import Clock
 from hearth.storage.activity_buffer import ActivityBuffer
 from hearth.storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 
-# The update's unit of work, for the Bot API request middleware that commits before a call.
-CURRENT_UNIT_OF_WORK: ContextVar[SqlUnitOfWork | None] = ContextVar(
-    "hearth_unit_of_work", default=None
+# The update's unit of work and the task handling the update, for the Bot API request
+# middleware that commits before a call. Tasks started by a handler inherit the context
+# but must never commit the update's work: the task is how they are told apart.
+CURRENT_UNIT_OF_WORK: ContextVar[tuple[SqlUnitOfWork, asyncio.Task[Any] | None] | None] = (
+    ContextVar("hearth_unit_of_work", default=None)
 )
 
 
@@ -63,7 +66,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             data["uow"] = uow
             data["activity"] = staged
             uow.before_commit(record_processed)
-            token = CURRENT_UNIT_OF_WORK.set(uow)
+            token = CURRENT_UNIT_OF_WORK.set((uow, asyncio.current_task()))
             try:
                 result = await handler(event, data)
             except BaseException:

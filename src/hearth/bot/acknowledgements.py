@@ -1,0 +1,149 @@
+"""Acknowledgements sent after the handler returns, within Telegram's limits.
+
+A check-in is acknowledged with a reaction in the group and its details in private. Neither
+needs to hold up the update: the handler queues them, and a few background senders deliver
+them at most ``per_second`` calls a second overall and one a second per chat, honouring
+``retry_after``. A member who blocked the bot is marked unreachable. What is still queued at
+shutdown is sent before the process exits. (The delivery engine with a persistent outbox is
+the events issue's; acknowledgements are not worth a crash-proof queue.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.types import ReactionTypeEmoji
+from aiolimiter import AsyncLimiter
+
+from hearth.services import members
+from hearth.services.directory import Directory
+from hearth.services.ports import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reaction:
+    chat_id: int
+    message_id: int
+    emoji: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Private:
+    member_id: int
+    text: str
+
+
+class _NoLimit:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LIMIT = _NoLimit()
+
+
+class Acknowledgements:
+    """Queues reactions and private notes; background senders deliver them in order."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        uow_factory: UnitOfWorkFactory,
+        directory: Directory,
+        *,
+        per_second: float = 30,
+        per_chat_per_second: float = 1,
+        senders: int = 4,
+    ) -> None:
+        self.bot = bot
+        self.uow_factory = uow_factory
+        self.directory = directory
+        self._overall = AsyncLimiter(per_second, 1)
+        self._per_chat: defaultdict[int, AsyncLimiter] = defaultdict(
+            lambda: AsyncLimiter(per_chat_per_second, 1)
+        )
+        self._queue: asyncio.Queue[_Reaction | _Private] = asyncio.Queue()
+        self._senders: list[asyncio.Task[None]] = []
+        self._count = senders
+        self.sent = 0
+
+    def react(self, chat_id: int, message_id: int, emoji: str) -> None:
+        self._enqueue(_Reaction(chat_id, message_id, emoji))
+
+    def tell(self, member_id: int, text: str) -> None:
+        self._enqueue(_Private(member_id, text))
+
+    def _enqueue(self, item: _Reaction | _Private) -> None:
+        self._queue.put_nowait(item)
+        if not self._senders:
+            self._senders = [
+                asyncio.create_task(self._send_forever(), name=f"hearth-ack-{index}")
+                for index in range(self._count)
+            ]
+
+    async def idle(self) -> None:
+        """Wait until everything queued so far has been sent (or given up)."""
+        await self._queue.join()
+
+    async def stop(self) -> None:
+        """Send what is queued, then stop the senders."""
+        if self._senders:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queue.join(), timeout=30)
+        for task in self._senders:
+            task.cancel()
+        for task in self._senders:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._senders = []
+
+    async def _send_forever(self) -> None:
+        while True:
+            item = await self._queue.get()
+            try:
+                await self._deliver(item)
+            except Exception:  # one bad acknowledgement must not stop the others
+                log.exception("acknowledgement failed")
+            finally:
+                self._queue.task_done()
+
+    async def _deliver(self, item: _Reaction | _Private) -> None:
+        chat_id = item.chat_id if isinstance(item, _Reaction) else item.member_id
+        # Private chats take one message a second; reactions only count against the total.
+        per_chat = self._per_chat[chat_id] if isinstance(item, _Private) else _NO_LIMIT
+        for attempt in range(2):
+            async with self._overall, per_chat:
+                try:
+                    if isinstance(item, _Reaction):
+                        await self.bot.set_message_reaction(
+                            item.chat_id, item.message_id, [ReactionTypeEmoji(emoji=item.emoji)]
+                        )
+                    else:
+                        await self.bot.send_message(item.member_id, item.text)
+                    self.sent += 1
+                    return
+                except TelegramRetryAfter as pause:
+                    if attempt:
+                        return
+                    await asyncio.sleep(pause.retry_after)
+                except TelegramForbiddenError:
+                    if isinstance(item, _Private):
+                        async with self.uow_factory() as uow:
+                            await members.set_reachable(
+                                uow, self.directory, member_id=item.member_id, reachable=False
+                            )
+                            await uow.commit()
+                    return
+                except TelegramAPIError as error:  # e.g. reactions disabled in the group
+                    log.info("acknowledgement to %s not delivered: %s", chat_id, error)
+                    return
