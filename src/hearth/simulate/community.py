@@ -158,6 +158,14 @@ class SyntheticCommunity:
         scheduled.sort(key=lambda item: item.at)
         return scheduled
 
+    def redeemers(self, day: int) -> list[SyntheticMember]:
+        """Members who look at the rewards store today (those who started the bot)."""
+        return [
+            member
+            for member in self.members
+            if member.starts_bot and member.present_on(day) and self.rng.random() < 0.03
+        ]
+
     def _membership_changes(self, member: SyntheticMember, day: int) -> list[ScheduledUpdate]:
         changes: list[ScheduledUpdate] = []
         if member.join_day == day:

@@ -117,9 +117,12 @@ async def simulate(
         setup[0].payload["my_chat_member"]["new_chat_member"]["user"] = api.bot_user
         setup[0].payload["my_chat_member"]["old_chat_member"]["user"] = api.bot_user
         total += await _deliver(api, clock, setup)
+        total += await _stock_the_store(api, community)
         for day in range(options.days):
             batch = community.day(day)
             total += await _deliver(api, clock, batch)
+            for member in community.redeemers(day):
+                total += await _redeem(api, clock, member.user)
             # The scheduler's daily work, on the virtual clock.
             clock.set(community.local_time(day, 10.25))
             reminded = await jobs.expiry_reminders(hearth.uow_factory, hearth.notifier, clock)
@@ -181,6 +184,57 @@ async def _deliver(api: BotApiStandIn, clock: VirtualClock, batch: list[Schedule
     api.add_updates(item.payload for item in batch)
     await api.wait_until_consumed(timeout=20)
     return len(batch)
+
+
+REWARDS = ("/reward_new 150 40 Club mug limit=1", "/reward_new 600 unlimited Free car wash")
+
+
+async def _stock_the_store(api: BotApiStandIn, community: SyntheticCommunity) -> int:
+    """The operator puts two rewards on the shelf, as a real operator would in private."""
+    operator = community.operator
+    for command in REWARDS:
+        api.add_update(
+            updates.message(updates.private(operator), operator, command, datetime.now(UTC))
+        )
+        await api.wait_until_consumed(timeout=30)
+    return len(REWARDS)
+
+
+async def _redeem(api: BotApiStandIn, clock: VirtualClock, member: updates.JsonDict) -> int:
+    """A member opens /rewards in private and redeems the first reward offered, if any.
+
+    Every step goes through the bot: the buttons pressed are the ones it sent.
+    """
+    chat = updates.private(member)
+    sent = len(api.calls)
+    api.add_update(updates.message(chat, member, "/rewards", clock.now()))
+    await api.wait_until_consumed(timeout=30)
+    pick = _button(api, sent, member, "rw1p:")
+    if pick is None:
+        return 1  # nothing the member can afford yet
+    sent = len(api.calls)
+    api.add_update(updates.callback_query(member, pick, clock.now(), query_id=f"p{sent}"))
+    await api.wait_until_consumed(timeout=30)
+    confirm = _button(api, sent, member, "rw1c:")
+    if confirm is None:
+        return 2
+    api.add_update(updates.callback_query(member, confirm, clock.now(), query_id=f"c{sent}"))
+    await api.wait_until_consumed(timeout=30)
+    return 3
+
+
+def _button(api: BotApiStandIn, since: int, member: updates.JsonDict, prefix: str) -> str | None:
+    """The first button with ``prefix`` the bot sent the member since call ``since``."""
+    for call in api.calls[since:]:
+        if call.params.get("chat_id") != member["id"]:
+            continue
+        markup = call.params.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = str(button.get("callback_data", ""))
+                if data.startswith(prefix):
+                    return data
+    return None
 
 
 async def _ask_for_stats(api: BotApiStandIn, community: SyntheticCommunity, days: int) -> str:
