@@ -212,3 +212,31 @@ async def test_a_member_who_blocked_the_bot_is_marked_unreachable_by_the_acknowl
     assert not alice.reachable
     [checkin] = await rows(shanghai, tables.Checkin)
     assert checkin.member_id == ALICE["id"]
+
+
+async def test_a_silver_member_earns_the_tiers_multiplier(shanghai: BotHarness) -> None:
+    from hearth.domain.points import EntryKind, PointsRules
+    from hearth.services import points
+
+    await started(shanghai, ALICE)
+    await shanghai.feed(said(ALICE, "hello everyone", BEFORE_MIDNIGHT - timedelta(days=3)))
+    await shanghai.flush()
+    async with shanghai.uow() as uow:  # 500 points this year: Silver, ×1.1
+        await points.credit(
+            uow,
+            community_id=GROUP_ID,
+            member_id=ALICE["id"],
+            amount=500 - await uow.points.balance(GROUP_ID, ALICE["id"]),
+            kind=EntryKind.GRANT,
+            reason="welcome gift",
+            key="gift",
+            now=BEFORE_MIDNIGHT - timedelta(days=2),
+            timezone="Asia/Shanghai",
+            rules=PointsRules(),
+        )
+        await uow.commit()
+
+    await checks_in(shanghai, ALICE, BEFORE_MIDNIGHT)
+
+    details = shanghai.session.texts_to(ALICE["id"])[-1]
+    assert "+33 points (check-in +11, first check-in bonus +22). Balance: 533." in details

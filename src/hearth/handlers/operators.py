@@ -10,12 +10,11 @@ from aiogram.types import CallbackQuery, Message
 
 from hearth.domain.calendar import local_day
 from hearth.domain.errors import InvalidArgument, NotAnOperator
-from hearth.domain.members import CommunityProfile, Person
-from hearth.handlers import keyboards, texts
+from hearth.domain.members import CommunityProfile
+from hearth.handlers import keyboards, switches, texts
 from hearth.handlers.callbacks import StatsChoice
-from hearth.handlers.filters import InGroup, IsOperator, OperatorDirectory
+from hearth.handlers.filters import IsOperator, OperatorDirectory
 from hearth.services import communities, reports
-from hearth.services.directory import Directory
 from hearth.services.ports import Clock, UnitOfWork
 
 _PERIODS = {"7d": 7, "30d": 30, "90d": 90}
@@ -29,8 +28,12 @@ def build() -> Router:
     router.callback_query.register(
         stats_for, StatsChoice.filter(F.days.in_(set(_PERIODS.values()))), IsOperator()
     )
-    router.message.register(welcome, Command("welcome"), InGroup(), IsOperator())
-    router.message.register(welcome_in_private, Command("welcome"), IsOperator())
+    switches.register(
+        router,
+        switches.Switch(
+            "welcome", communities.set_welcome, texts.welcome_usage, texts.welcome_changed
+        ),
+    )
     return router
 
 
@@ -93,30 +96,3 @@ async def _stats_text(uow: UnitOfWork, community: CommunityProfile, days: int, c
     today = local_day(clock.now(), community.timezone)
     overview = await reports.overview(uow, community, last=today, days=days)
     return texts.stats(overview, days=days)
-
-
-async def welcome(
-    message: Message,
-    command: CommandObject,
-    community: CommunityProfile | None,
-    person: Person | None,
-    uow: UnitOfWork,
-    directory: Directory,
-    clock: Clock,
-) -> None:
-    argument = (command.args or "").strip().lower()
-    if community is None or person is None or argument not in {"on", "off"}:
-        raise InvalidArgument(texts.welcome_usage())
-    await communities.set_welcome(
-        uow,
-        directory,
-        community_id=community.id,
-        enabled=argument == "on",
-        actor_id=person.id,
-        now=clock.now(),
-    )
-    await message.answer(texts.welcome_changed(argument == "on"))
-
-
-async def welcome_in_private(message: Message) -> None:
-    await message.answer(texts.group_only("welcome"))

@@ -15,9 +15,9 @@ from aiogram.types import CallbackQuery, Message
 from hearth.domain.errors import InvalidArgument, NotAnOperator
 from hearth.domain.members import CommunityProfile, Person
 from hearth.domain.points import NotEnoughPoints
-from hearth.handlers import keyboards, texts
+from hearth.handlers import keyboards, switches, texts
 from hearth.handlers.callbacks import CHAT_ID_LIMIT, AdjustmentAnswer
-from hearth.handlers.filters import InGroup, IsOperator, OperatorDirectory
+from hearth.handlers.filters import IsOperator, OperatorDirectory
 from hearth.services import communities, points
 from hearth.services.directory import Directory
 from hearth.services.points import rules_of
@@ -32,8 +32,15 @@ def build() -> Router:
     router.message.register(grant, Command("grant", "deduct"), IsOperator())
     router.callback_query.register(answered, AdjustmentAnswer.filter(), IsOperator())
     router.message.register(show_or_change_rules, Command("points_rules"), IsOperator())
-    router.message.register(milestones, Command("milestones"), InGroup(), IsOperator())
-    router.message.register(milestones_in_private, Command("milestones"), IsOperator())
+    switches.register(
+        router,
+        switches.Switch(
+            "milestones",
+            communities.set_milestone_announcements,
+            texts.milestones_usage,
+            texts.milestones_changed,
+        ),
+    )
     return router
 
 
@@ -215,30 +222,3 @@ async def show_or_change_rules(
     except ValueError:
         raise InvalidArgument(texts.bad_rule_value()) from None
     await message.answer(texts.rule_changed(name, value))
-
-
-async def milestones(
-    message: Message,
-    command: CommandObject,
-    community: CommunityProfile | None,
-    person: Person | None,
-    uow: UnitOfWork,
-    directory: Directory,
-    clock: Clock,
-) -> None:
-    argument = (command.args or "").strip().lower()
-    if community is None or person is None or argument not in {"on", "off"}:
-        raise InvalidArgument(texts.milestones_usage())
-    await communities.set_milestone_announcements(
-        uow,
-        directory,
-        community_id=community.id,
-        enabled=argument == "on",
-        actor_id=person.id,
-        now=clock.now(),
-    )
-    await message.answer(texts.milestones_changed(argument == "on"))
-
-
-async def milestones_in_private(message: Message) -> None:
-    await message.answer(texts.group_only("milestones"))

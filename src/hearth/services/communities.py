@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from hearth.domain.members import CommunityProfile
 from hearth.domain.points import rules_from_settings
@@ -43,9 +44,7 @@ async def load_community(
     await uow.communities.add(
         community_id, title, timezone=defaults.timezone, locale=defaults.locale, now=now
     )
-    profile = await _fetch(uow, community_id)
-    uow.on_commit(lambda: directory.remember_community(profile))
-    return profile
+    return await _remember(uow, directory, community_id)
 
 
 async def bot_added(
@@ -66,8 +65,7 @@ async def bot_added(
     await uow.communities.update(
         community_id, title=title, active=True, bot_is_admin=bot_is_admin, deactivated_at=None
     )
-    profile = await _fetch(uow, community_id)
-    uow.on_commit(lambda: directory.remember_community(profile))
+    profile = await _remember(uow, directory, community_id)
     if created:
         return Placement.CREATED, profile
     return (Placement.UPDATED if before.active else Placement.REACTIVATED), profile
@@ -80,9 +78,7 @@ async def bot_removed(
     if await uow.communities.get(community_id) is None:
         return None
     await uow.communities.update(community_id, active=False, bot_is_admin=False, deactivated_at=now)
-    profile = await _fetch(uow, community_id)
-    uow.on_commit(lambda: directory.remember_community(profile))
-    return profile
+    return await _remember(uow, directory, community_id)
 
 
 async def set_welcome(
@@ -95,17 +91,16 @@ async def set_welcome(
     now: datetime,
 ) -> CommunityProfile:
     """Turn the group welcome for newcomers on or off; recorded in the audit log."""
-    await uow.communities.update(community_id, welcome_enabled=enabled)
-    await uow.audit.record(
-        actor_id=actor_id,
+    return await _operator_change(
+        uow,
+        directory,
+        community_id,
+        {"welcome_enabled": enabled},
         action="welcome.enabled" if enabled else "welcome.disabled",
-        community_id=community_id,
         details={},
+        actor_id=actor_id,
         now=now,
     )
-    profile = await _fetch(uow, community_id)
-    uow.on_commit(lambda: directory.remember_community(profile))
-    return profile
 
 
 async def _fetch(uow: UnitOfWork, community_id: int) -> CommunityProfile:
@@ -127,17 +122,16 @@ async def set_points_rule(
 ) -> CommunityProfile:
     """Change one points rule (KeyError: unknown rule, ValueError: out of range); audited."""
     rules = rules_from_settings(community.points_rules).changed(name, value)
-    await uow.communities.update(community.id, points_rules=rules.settings())
-    await uow.audit.record(
-        actor_id=actor_id,
+    return await _operator_change(
+        uow,
+        directory,
+        community.id,
+        {"points_rules": rules.settings()},
         action="points.rule",
-        community_id=community.id,
         details={"rule": name, "value": value},
+        actor_id=actor_id,
         now=now,
     )
-    profile = await _fetch(uow, community.id)
-    uow.on_commit(lambda: directory.remember_community(profile))
-    return profile
 
 
 async def set_milestone_announcements(
@@ -150,14 +144,39 @@ async def set_milestone_announcements(
     now: datetime,
 ) -> CommunityProfile:
     """Whether 7+ day streaks are congratulated in the group; audited."""
-    await uow.communities.update(community_id, announce_milestones=enabled)
-    await uow.audit.record(
-        actor_id=actor_id,
+    return await _operator_change(
+        uow,
+        directory,
+        community_id,
+        {"announce_milestones": enabled},
         action="milestones.announced" if enabled else "milestones.quiet",
-        community_id=community_id,
         details={},
+        actor_id=actor_id,
         now=now,
     )
+
+
+async def _operator_change(
+    uow: UnitOfWork,
+    directory: Directory,
+    community_id: int,
+    changes: dict[str, Any],
+    *,
+    action: str,
+    details: dict[str, Any],
+    actor_id: int,
+    now: datetime,
+) -> CommunityProfile:
+    """Change community settings for an operator, with an audit row; the cache follows."""
+    await uow.communities.update(community_id, **changes)
+    await uow.audit.record(
+        actor_id=actor_id, action=action, community_id=community_id, details=details, now=now
+    )
+    return await _remember(uow, directory, community_id)
+
+
+async def _remember(uow: UnitOfWork, directory: Directory, community_id: int) -> CommunityProfile:
+    """The stored community, remembered in memory once its transaction commits."""
     profile = await _fetch(uow, community_id)
     uow.on_commit(lambda: directory.remember_community(profile))
     return profile

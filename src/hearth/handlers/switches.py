@@ -1,0 +1,74 @@
+"""Operator on/off switches of a group (/welcome, /milestones): one shape, several settings."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from hearth.domain.errors import InvalidArgument
+from hearth.domain.members import CommunityProfile, Person
+from hearth.handlers import texts
+from hearth.handlers.filters import InGroup, IsOperator
+from hearth.services.directory import Directory
+from hearth.services.ports import Clock, UnitOfWork
+
+
+class SwitchService(Protocol):
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        directory: Directory,
+        *,
+        community_id: int,
+        enabled: bool,
+        actor_id: int,
+        now: datetime,
+    ) -> Awaitable[CommunityProfile]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """A setting an operator turns on or off in the group it is about."""
+
+    command: str
+    apply: SwitchService
+    usage: Callable[[], str]
+    changed: Callable[[bool], str]
+
+
+def register(router: Router, switch: Switch) -> None:
+    """`/<command> on|off` for operators in the group; in private, where to send it."""
+
+    async def flip(
+        message: Message,
+        command: CommandObject,
+        community: CommunityProfile | None,
+        person: Person | None,
+        uow: UnitOfWork,
+        directory: Directory,
+        clock: Clock,
+    ) -> None:
+        argument = (command.args or "").strip().lower()
+        if community is None or person is None or argument not in {"on", "off"}:
+            raise InvalidArgument(switch.usage())
+        await switch.apply(
+            uow,
+            directory,
+            community_id=community.id,
+            enabled=argument == "on",
+            actor_id=person.id,
+            now=clock.now(),
+        )
+        await message.answer(switch.changed(argument == "on"))
+
+    async def in_private(message: Message, **_: Any) -> None:
+        await message.answer(texts.group_only(switch.command))
+
+    router.message.register(flip, Command(switch.command), InGroup(), IsOperator())
+    router.message.register(in_private, Command(switch.command), IsOperator())
