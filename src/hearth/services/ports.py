@@ -168,7 +168,7 @@ class PointsRepository(Protocol):
     async def earned_by_member(
         self, community_id: int, since: datetime | None
     ) -> list[tuple[int, str, int]]:
-        """(member id, first name, points credited since) for everyone, most first."""
+        """(member id, first name, points credited since) for current members, most first."""
         ...
 
     async def due_lots(self, now: datetime, limit: int) -> list[tuple[int, int, int]]:

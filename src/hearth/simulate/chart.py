@@ -21,7 +21,9 @@ def daily_active_chart(overview: Overview, path: Path, *, title: str) -> Path:
     axes.set_title(title)
     axes.set_ylabel("members")
     axes.grid(axis="y", alpha=0.3)
-    axes.legend(loc="upper right")
+    tallest = max([f.active for f in overview.days] or [1])
+    axes.set_ylim(0, tallest * 1.25 + 1)  # headroom for the legend above the bars
+    axes.legend(loc="upper center", ncol=3, frameon=False)
     step = max(1, len(days) // 15)
     axes.set_xticks(days[::step], labels=[f.day.strftime("%m-%d") for f in overview.days[::step]])
     figure.autofmt_xdate()

@@ -99,6 +99,9 @@ async def simulate(
         database_url=database_url,
         default_timezone=options.timezone,
         scheduler=False,  # jobs run on the virtual clock (or not at all)
+        # The stand-in has no rate limits; the simulated month need not wait for them.
+        messages_per_second=10_000,
+        private_messages_per_second=10_000,
         _env_file=None,
     )
     hearth = build_hearth(settings, clock=clock)

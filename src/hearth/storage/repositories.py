@@ -613,7 +613,16 @@ class SqlPointsRepository(_Repository):
         statement = (
             select(col(tables.PointsEntry.member_id), col(tables.Member.first_name), total)
             .join(tables.Member, col(tables.Member.id) == col(tables.PointsEntry.member_id))
-            .where(col(tables.PointsEntry.community_id) == community_id, self._credits())
+            .join(  # members who left are off the boards
+                tables.Membership,
+                (col(tables.Membership.community_id) == col(tables.PointsEntry.community_id))
+                & (col(tables.Membership.member_id) == col(tables.PointsEntry.member_id)),
+            )
+            .where(
+                col(tables.PointsEntry.community_id) == community_id,
+                col(tables.Membership.left_at).is_(None),
+                self._credits(),
+            )
             .group_by(col(tables.PointsEntry.member_id), col(tables.Member.first_name))
             .order_by(total.desc(), col(tables.PointsEntry.member_id))
         )
