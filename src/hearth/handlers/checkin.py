@@ -13,10 +13,15 @@ from aiogram.types import CallbackQuery, Message, Update
 
 from hearth.domain.errors import InvalidArgument
 from hearth.domain.members import CommunityProfile, MemberProfile, Person
-from hearth.handlers import keyboards, texts
+from hearth.handlers import texts
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import InGroup, InPrivate
-from hearth.handlers.personal import Acknowledger, can_write_privately, start_link_markup
+from hearth.handlers.personal import (
+    Acknowledger,
+    can_write_privately,
+    only_community,
+    start_link_markup,
+)
 from hearth.services import checkin, members
 from hearth.services.checkin import CheckedInToday, CheckinResult
 from hearth.services.points import rules_of
@@ -94,17 +99,10 @@ async def check_in_private(
 ) -> None:
     if person is None:
         return
-    communities = await uow.memberships.communities_of(person.id)
-    if not communities:
-        await message.answer(texts.no_community())
-    elif len(communities) > 1:
+    community = await only_community(message, uow, person.id, "checkin")
+    if community is not None:
         await message.answer(
-            texts.choose_community(),
-            reply_markup=keyboards.community_actions(communities, "checkin"),
-        )
-    else:
-        await message.answer(
-            await _check_in_text(uow, communities[0], person.id, clock, event_update.update_id)
+            await _check_in_text(uow, community, person.id, clock, event_update.update_id)
         )
 
 

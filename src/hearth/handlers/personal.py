@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardMarkup, Message, ReactionTypeEmoji
 
 from hearth.domain.deep_links import community_payload, start_link
 from hearth.domain.members import CommunityProfile, MemberProfile
-from hearth.handlers import keyboards
+from hearth.handlers import keyboards, texts
 from hearth.handlers.people import is_group
 from hearth.services import members
 from hearth.services.directory import Directory
@@ -75,3 +75,20 @@ async def react(bot: Bot, message: Message, emoji: str) -> None:
         )
     except TelegramAPIError as error:  # old servers, or reactions disabled in the group
         log.info("reaction in %s not set: %s", message.chat.id, error)
+
+
+async def only_community(
+    message: Message, uow: UnitOfWork, member_id: int, action: str
+) -> CommunityProfile | None:
+    """In private: the member's only community; otherwise answer with a picker (or a hint
+    when there is none) and return None — the picker's button finishes the action."""
+    communities = await uow.memberships.communities_of(member_id)
+    if len(communities) == 1:
+        return communities[0]
+    if communities:
+        await message.answer(
+            texts.choose_community(), reply_markup=keyboards.community_actions(communities, action)
+        )
+    else:
+        await message.answer(texts.no_community())
+    return None

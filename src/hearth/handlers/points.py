@@ -11,9 +11,9 @@ from aiogram.types import CallbackQuery, Message
 from hearth.domain.calendar import local_day, start_of_local_day
 from hearth.domain.errors import InvalidArgument
 from hearth.domain.members import CommunityProfile, MemberProfile, Person
-from hearth.handlers import keyboards, texts
+from hearth.handlers import texts
 from hearth.handlers.callbacks import CommunityChoice
-from hearth.handlers.personal import answer_personally
+from hearth.handlers.personal import answer_personally, only_community
 from hearth.services import points
 from hearth.services.directory import Directory
 from hearth.services.points import rules_of
@@ -120,15 +120,9 @@ async def _for_each_community(
     message: Message, uow: UnitOfWork, member_id: int, action: str, clock: Clock
 ) -> None:
     """In private: answer for the member's only community, or let them pick one."""
-    communities = await uow.memberships.communities_of(member_id)
-    if not communities:
-        await message.answer(texts.no_community())
-    elif len(communities) > 1:
-        await message.answer(
-            texts.choose_community(), reply_markup=keyboards.community_actions(communities, action)
-        )
-    else:
-        await message.answer(await _action_text(uow, communities[0], member_id, action, clock))
+    community = await only_community(message, uow, member_id, action)
+    if community is not None:
+        await message.answer(await _action_text(uow, community, member_id, action, clock))
 
 
 async def _action_text(

@@ -29,10 +29,15 @@ from hearth.domain.rewards import (
     decode_code_file,
     parse_reward_command,
 )
-from hearth.handlers import keyboards, rewards_texts, texts
+from hearth.handlers import rewards_texts, texts
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import InGroup, InPrivate, IsOperator, OperatorDirectory
-from hearth.handlers.personal import answer_personally, can_write_privately, start_link_markup
+from hearth.handlers.personal import (
+    answer_personally,
+    can_write_privately,
+    only_community,
+    start_link_markup,
+)
 from hearth.handlers.rewards_callbacks import (
     NewRewardFor,
     RedeemConfirm,
@@ -184,16 +189,9 @@ async def show_rewards(
 ) -> None:
     if person is None:
         return
-    communities = await uow.memberships.communities_of(person.id)
-    if not communities:
-        await message.answer(texts.no_community())
-    elif len(communities) > 1:
-        await message.answer(
-            texts.choose_community(),
-            reply_markup=keyboards.community_actions(communities, "rewards"),
-        )
-    else:
-        text, markup = await _shelf(uow, rewards, communities[0], person.id, clock)
+    community = await only_community(message, uow, person.id, "rewards")
+    if community is not None:
+        text, markup = await _shelf(uow, rewards, community, person.id, clock)
         await message.answer(text, reply_markup=markup)
 
 
