@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from hearth.domain.members import ChatRole, CommunityProfile, MemberProfile, Person
-from hearth.domain.points import EntryKind, PointsRules
+from hearth.domain.points import EntryKind, PointsRules, Tier
 from hearth.domain.streaks import check_in
 from hearth.scheduler import jobs
 from hearth.services import points
@@ -135,3 +135,46 @@ async def test_points_about_to_expire_are_announced_30_and_7_days_ahead_once_eac
     assert await jobs.expire_points(uow_factory, VirtualClock(after)) == 0
     async with uow_factory() as uow:
         assert await uow.points.balance(GROUP, ALICE) == 0
+
+
+async def test_a_member_who_rises_a_tier_is_told_once_and_a_fall_is_quiet(
+    uow_factory: UnitOfWorkFactory,
+):
+    await community_with_alice(uow_factory, reminder_hour=20)
+    async with uow_factory() as uow:
+        await points.credit(
+            uow,
+            community_id=GROUP,
+            member_id=ALICE,
+            amount=600,
+            kind=EntryKind.GRANT,
+            reason="gift",
+            key="gift",
+            now=SHANGHAI_EIGHT_PM,
+            timezone="Asia/Shanghai",
+            rules=PointsRules(),
+        )
+        await uow.commit()
+    notifier = RecordingTierNotifier()
+
+    clock = VirtualClock(SHANGHAI_EIGHT_PM)
+    assert await jobs.tier_announcements(uow_factory, notifier, clock) == 1
+    assert await jobs.tier_announcements(uow_factory, notifier, clock) == 0
+    assert notifier.tiers == [(ALICE, "silver")]
+
+    # A year later the points no longer count: back to member, without a message.
+    later = VirtualClock(SHANGHAI_EIGHT_PM + timedelta(days=400))
+    assert await jobs.tier_announcements(uow_factory, notifier, later) == 0
+    async with uow_factory() as uow:
+        assert (await uow.memberships.tiers(GROUP))[ALICE] == "member"
+
+
+@dataclass
+class RecordingTierNotifier(RecordingNotifier):
+    tiers: list[tuple[int, str]] = field(default_factory=list)
+
+    async def tier_reached(
+        self, member: MemberProfile, community: CommunityProfile, tier: Tier
+    ) -> Delivery:
+        self.tiers.append((member.id, tier.name))
+        return self.answer

@@ -18,7 +18,9 @@ from aiogram.utils.i18n import I18n
 
 from hearth.domain.locales import choose_locale
 from hearth.domain.members import CommunityProfile, MemberProfile
+from hearth.domain.points import Tier
 from hearth.handlers import keyboards, texts
+from hearth.handlers.texts import quote
 from hearth.services.ports import Delivery
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,13 @@ class PrivateNotifier:
     ) -> Delivery:
         with self._speaking_to(member, community):
             text = texts.expiry_reminder(points, day, community.title)
+        return await self._send(member.id, text, None)
+
+    async def tier_reached(
+        self, member: MemberProfile, community: CommunityProfile, tier: Tier
+    ) -> Delivery:
+        with self._speaking_to(member, community):
+            text = f"{quote(community.title)}: {texts.tier_reached(tier)}"
         return await self._send(member.id, text, None)
 
     def _speaking_to(self, member: MemberProfile, community: CommunityProfile) -> _Locale:

@@ -7,7 +7,7 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from hearth.services import points, reminders
+from hearth.services import points, reminders, tiers
 from hearth.services.ports import Clock, Notifier, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,12 @@ async def checkin_reminders(
 
 async def expiry_reminders(uow_factory: UnitOfWorkFactory, notifier: Notifier, clock: Clock) -> int:
     return await reminders.send_expiry_reminders(uow_factory, notifier, clock.now())
+
+
+async def tier_announcements(
+    uow_factory: UnitOfWorkFactory, notifier: Notifier, clock: Clock
+) -> int:
+    return await tiers.announce_tier_changes(uow_factory, notifier, clock.now())
 
 
 def build_scheduler(
@@ -71,6 +77,13 @@ def build_scheduler(
         CronTrigger(minute=30),
         args=(uow_factory, notifier, clock),
         id="points.expiry_reminders",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        tier_announcements,
+        CronTrigger(minute=45),
+        args=(uow_factory, notifier, clock),
+        id="points.tiers",
         replace_existing=True,
     )
     return scheduler

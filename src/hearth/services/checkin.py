@@ -107,11 +107,14 @@ async def check_in_member(
             )
         ]
     )
+    tier = rules.tier_for(earned_before + sum(amount for _, amount in credits))
+    if tier != tier_before:  # the check-in's own answer tells the member
+        await uow.memberships.set_tier(community.id, member_id, tier.name)
     return CheckinResult(
         outcome=outcome,
         credits=credits,
         balance=await uow.points.balance(community.id, member_id),
-        tier=rules.tier_for(earned_before + sum(amount for _, amount in credits)),
+        tier=tier,
         tier_before=tier_before,
     )
 

@@ -17,7 +17,7 @@ from hearth.domain.members import (
     MembershipView,
     Person,
 )
-from hearth.domain.points import ExpiringLot, LedgerLine, Lot, NewEntry, ReminderTarget
+from hearth.domain.points import ExpiringLot, LedgerLine, Lot, NewEntry, ReminderTarget, Tier
 from hearth.domain.rewards import NewReward, Redemption, RedemptionLine, RedemptionStatus, Reward
 from hearth.domain.streaks import CheckinOutcome, StreakState
 
@@ -98,6 +98,12 @@ class MembershipRepository(Protocol):
     async def count_reachable(self, community_id: int) -> int:
         """Current members who started the bot and have not blocked it."""
         ...
+
+    async def tiers(self, community_id: int) -> dict[int, str]:
+        """The tier last announced to each current member."""
+        ...
+
+    async def set_tier(self, community_id: int, member_id: int, tier: str) -> None: ...
 
 
 class ActivityRepository(Protocol):
@@ -358,6 +364,10 @@ class Notifier(Protocol):
 
     async def expiry_reminder(
         self, member: MemberProfile, community: CommunityProfile, points: int, day: date
+    ) -> Delivery: ...
+
+    async def tier_reached(
+        self, member: MemberProfile, community: CommunityProfile, tier: Tier
     ) -> Delivery: ...
 
 

@@ -131,6 +131,7 @@ async def simulate(
             reminded = await jobs.expiry_reminders(hearth.uow_factory, hearth.notifier, clock)
             clock.set(community.local_time(day, 23.99))
             expired = await jobs.expire_points(hearth.uow_factory, clock)
+            await jobs.tier_announcements(hearth.uow_factory, hearth.notifier, clock)
             extra = f"  {expired} points expired" if expired else ""
             extra += f"  {reminded} expiry reminders" if reminded else ""
             progress(

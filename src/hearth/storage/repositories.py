@@ -305,6 +305,20 @@ class SqlMembershipRepository(_Repository):
         )
         return [ReminderTarget(int(row[0]), int(row[1]), int(row[2] or 0)) for row in result]
 
+    async def tiers(self, community_id: int) -> dict[int, str]:
+        result = await self.session.execute(
+            select(col(tables.Membership.member_id), col(tables.Membership.tier)).where(
+                col(tables.Membership.community_id) == community_id,
+                col(tables.Membership.left_at).is_(None),
+            )
+        )
+        return {int(row[0]): str(row[1]) for row in result}
+
+    async def set_tier(self, community_id: int, member_id: int, tier: str) -> None:
+        await self.session.execute(
+            update(tables.Membership).where(self._key(community_id, member_id)).values(tier=tier)
+        )
+
     async def count_reachable(self, community_id: int) -> int:
         count = await self.session.scalar(
             select(func.count())

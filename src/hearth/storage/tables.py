@@ -78,6 +78,7 @@ class Membership(SQLModel, table=True):
     join_count: int = 1
     joined_via: str = Field(default="join", max_length=16)  # join | seen (already there)
     checkin_reminder_hour: int | None = None  # local hour of the opt-in daily reminder
+    tier: str = Field(default="member", max_length=16)  # the tier last announced
 
 
 class Activity(SQLModel, table=True):
