@@ -41,17 +41,6 @@ class _Private:
     text: str
 
 
-class _NoLimit:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LIMIT = _NoLimit()
-
-
 class Acknowledgements:
     """Queues reactions and private notes; background senders deliver them in order."""
 
@@ -120,7 +109,9 @@ class Acknowledgements:
     async def _deliver(self, item: _Reaction | _Private) -> None:
         chat_id = item.chat_id if isinstance(item, _Reaction) else item.member_id
         # Private chats take one message a second; reactions only count against the total.
-        per_chat = self._per_chat[chat_id] if isinstance(item, _Private) else _NO_LIMIT
+        per_chat: contextlib.AbstractAsyncContextManager[object] = (
+            self._per_chat[chat_id] if isinstance(item, _Private) else contextlib.nullcontext()
+        )
         for attempt in range(2):
             async with self._overall, per_chat:
                 try:

@@ -19,6 +19,7 @@ from hearth.handlers.filters import InGroup, InPrivate
 from hearth.handlers.personal import (
     Acknowledger,
     can_write_privately,
+    chosen_community,
     only_community,
     start_link_markup,
 )
@@ -135,24 +136,13 @@ async def check_in_chosen(
     clock: Clock,
 ) -> None:
     """The button of a community picker or of the daily reminder."""
-    community = await _current_community(uow, callback_data.community_id, query.from_user.id)
+    community = await chosen_community(query, uow, callback_data.community_id)
     if community is None:
-        await query.answer(texts.stale_button(), show_alert=True)
         return
     text = await _check_in_text(uow, community, query.from_user.id, clock, event_update.update_id)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(text)
-
-
-async def _current_community(
-    uow: UnitOfWork, community_id: int, member_id: int
-) -> CommunityProfile | None:
-    """The community, if the member still belongs to it — buttons may be old or forged."""
-    for community in await uow.memberships.communities_of(member_id):
-        if community.id == community_id:
-            return community
-    return None
 
 
 async def board(

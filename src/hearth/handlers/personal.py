@@ -11,8 +11,8 @@ import logging
 from typing import Protocol
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from aiogram.types import InlineKeyboardMarkup, Message, ReactionTypeEmoji
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from hearth.domain.deep_links import community_payload, start_link
 from hearth.domain.members import CommunityProfile, MemberProfile
@@ -51,6 +51,7 @@ async def answer_personally(
     community: CommunityProfile | None,
     uow: UnitOfWork,
     directory: Directory,
+    acks: Acknowledger,
     markup: InlineKeyboardMarkup | None = None,
 ) -> None:
     """Answer in private if the command came from a group and the member can be written to."""
@@ -60,21 +61,11 @@ async def answer_personally(
     if member is not None and can_write_privately(member):
         try:
             await bot.send_message(member.id, text, reply_markup=markup)
-            await react(bot, message, "👌")
+            acks.react(message.chat.id, message.message_id, "👌")
             return
         except TelegramForbiddenError:
             await members.set_reachable(uow, directory, member_id=member.id, reachable=False)
     await message.reply(text, reply_markup=markup or await start_link_markup(bot, community))
-
-
-async def react(bot: Bot, message: Message, emoji: str) -> None:
-    """Acknowledge a group command with a reaction: it costs no message from the budget."""
-    try:
-        await bot.set_message_reaction(
-            message.chat.id, message.message_id, [ReactionTypeEmoji(emoji=emoji)]
-        )
-    except TelegramAPIError as error:  # old servers, or reactions disabled in the group
-        log.info("reaction in %s not set: %s", message.chat.id, error)
 
 
 async def only_community(
@@ -91,4 +82,18 @@ async def only_community(
         )
     else:
         await message.answer(texts.no_community())
+    return None
+
+
+async def chosen_community(
+    query: CallbackQuery, uow: UnitOfWork, community_id: int
+) -> CommunityProfile | None:
+    """The community a picker's button names, if the member still belongs to it.
+
+    Buttons may be old or forged: otherwise the press is answered as stale and None returned.
+    """
+    for community in await uow.memberships.communities_of(query.from_user.id):
+        if community.id == community_id:
+            return community
+    await query.answer(texts.stale_button(), show_alert=True)
     return None

@@ -13,7 +13,12 @@ from hearth.domain.errors import InvalidArgument
 from hearth.domain.members import CommunityProfile, MemberProfile, Person
 from hearth.handlers import texts
 from hearth.handlers.callbacks import CommunityChoice
-from hearth.handlers.personal import answer_personally, only_community
+from hearth.handlers.personal import (
+    Acknowledger,
+    answer_personally,
+    chosen_community,
+    only_community,
+)
 from hearth.services import points
 from hearth.services.directory import Directory
 from hearth.services.points import rules_of
@@ -80,6 +85,7 @@ async def show_points(
     member: MemberProfile | None,
     uow: UnitOfWork,
     directory: Directory,
+    acks: Acknowledger,
     clock: Clock,
 ) -> None:
     if person is None:
@@ -94,6 +100,7 @@ async def show_points(
             community=community,
             uow=uow,
             directory=directory,
+            acks=acks,
         )
         return
     await _for_each_community(message, uow, person.id, "points", clock)
@@ -137,10 +144,8 @@ async def chosen(
     query: CallbackQuery, callback_data: CommunityChoice, uow: UnitOfWork, clock: Clock
 ) -> None:
     member_id = query.from_user.id
-    mine = {c.id: c for c in await uow.memberships.communities_of(member_id)}
-    community = mine.get(callback_data.community_id)
-    if community is None:  # an old or forged button
-        await query.answer(texts.stale_button(), show_alert=True)
+    community = await chosen_community(query, uow, callback_data.community_id)
+    if community is None:
         return
     await query.answer()
     if isinstance(query.message, Message):

@@ -33,8 +33,10 @@ from hearth.handlers import rewards_texts, texts
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import InGroup, InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.personal import (
+    Acknowledger,
     answer_personally,
     can_write_privately,
+    chosen_community,
     only_community,
     start_link_markup,
 )
@@ -157,6 +159,7 @@ async def rewards_in_group(
     uow: UnitOfWork,
     rewards: RewardsRepository,
     directory: Directory,
+    acks: Acknowledger,
     clock: Clock,
 ) -> None:
     if community is None or person is None:
@@ -176,6 +179,7 @@ async def rewards_in_group(
         community=community,
         uow=uow,
         directory=directory,
+        acks=acks,
         markup=markup,
     )
 
@@ -203,10 +207,8 @@ async def rewards_of(
     clock: Clock,
 ) -> None:
     member_id = query.from_user.id
-    mine = {c.id: c for c in await uow.memberships.communities_of(member_id)}
-    community = mine.get(callback_data.community_id)
-    if community is None:  # an old or forged button
-        await query.answer(texts.stale_button(), show_alert=True)
+    community = await chosen_community(query, uow, callback_data.community_id)
+    if community is None:
         return
     text, markup = await _shelf(uow, rewards, community, member_id, clock)
     await query.answer()

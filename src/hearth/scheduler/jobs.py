@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -58,32 +59,15 @@ def build_scheduler(
             "misfire_grace_time": MISFIRE_GRACE_SECONDS,
         },
     )
-    scheduler.add_job(
-        expire_points,
-        CronTrigger(minute=5),
-        args=(uow_factory, clock),
-        id="points.expire",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        checkin_reminders,
-        CronTrigger(minute=0),
-        args=(uow_factory, notifier, clock),
-        id="checkin.reminders",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        expiry_reminders,
-        CronTrigger(minute=30),
-        args=(uow_factory, notifier, clock),
-        id="points.expiry_reminders",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        tier_announcements,
-        CronTrigger(minute=45),
-        args=(uow_factory, notifier, clock),
-        id="points.tiers",
-        replace_existing=True,
-    )
+    with_notifier = (uow_factory, notifier, clock)
+    jobs: list[tuple[str, Callable[..., Awaitable[int]], int, tuple[object, ...]]] = [
+        ("points.expire", expire_points, 5, (uow_factory, clock)),
+        ("checkin.reminders", checkin_reminders, 0, with_notifier),
+        ("points.expiry_reminders", expiry_reminders, 30, with_notifier),
+        ("points.tiers", tier_announcements, 45, with_notifier),
+    ]
+    for job_id, job, minute, args in jobs:  # hourly, each at its own minute
+        scheduler.add_job(
+            job, CronTrigger(minute=minute), args=args, id=job_id, replace_existing=True
+        )
     return scheduler

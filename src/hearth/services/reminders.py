@@ -43,7 +43,7 @@ async def send_checkin_reminders(
                 continue
             await uow.commit()
         delivery = await notifier.checkin_reminder(member, community, current_streak(state, today))
-        sent += await _settle(uow_factory, member, delivery)
+        sent += await settle(uow_factory, member, delivery)
     return sent
 
 
@@ -80,7 +80,7 @@ async def send_expiry_reminders(
         first_day = min(local_day(expires, community.timezone) for _, expires in fresh)
         total = sum(points for points, _ in fresh)
         delivery = await notifier.expiry_reminder(member, community, total, first_day)
-        sent += await _settle(uow_factory, member, delivery)
+        sent += await settle(uow_factory, member, delivery)
     return sent
 
 
@@ -88,7 +88,7 @@ def _may_write(member: MemberProfile) -> bool:
     return member.started_bot and member.reachable
 
 
-async def _settle(uow_factory: UnitOfWorkFactory, member: MemberProfile, delivery: Delivery) -> int:
+async def settle(uow_factory: UnitOfWorkFactory, member: MemberProfile, delivery: Delivery) -> int:
     """Count a delivery; a member who blocked the bot is written to no more."""
     if delivery is Delivery.BLOCKED:
         async with uow_factory() as uow:

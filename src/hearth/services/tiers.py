@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from hearth.domain.points import rules_from_settings
-from hearth.services.ports import Delivery, Notifier, UnitOfWorkFactory
+from hearth.services.ports import Notifier, UnitOfWorkFactory
+from hearth.services.reminders import settle
 
 YEAR = timedelta(days=365)
 
@@ -45,9 +46,5 @@ async def announce_tier_changes(
             if member is None or not member.started_bot or not member.reachable:
                 continue
             delivery = await notifier.tier_reached(member, community, tier)
-            if delivery is Delivery.BLOCKED:
-                async with uow_factory() as uow:
-                    await uow.members.update(member_id, reachable=False)
-                    await uow.commit()
-            told += delivery is Delivery.DELIVERED
+            told += await settle(uow_factory, member, delivery)
     return told
