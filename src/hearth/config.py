@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     private_messages_per_second: float = Field(
         default=1, gt=0, description="Messages per second to one private chat."
     )
+    group_messages_per_minute: float = Field(
+        default=20, gt=0, description="Messages per minute to one group (Telegram's limit)."
+    )
+    delivery_concurrency: int = Field(
+        default=16, ge=1, description="Outbox messages in flight at once (one per chat)."
+    )
     max_concurrent_updates: int = Field(
         default=64, ge=1, description="Updates handled at once; more wait their turn."
     )

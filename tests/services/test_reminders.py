@@ -10,7 +10,7 @@ from hearth.domain.points import EntryKind, PointsRules, Tier
 from hearth.domain.streaks import check_in
 from hearth.scheduler import jobs
 from hearth.services import points
-from hearth.services.ports import Delivery
+from hearth.services.ports import UnitOfWork
 from hearth.simulate.clock import VirtualClock
 from hearth.storage.unit_of_work import UnitOfWorkFactory
 
@@ -21,23 +21,39 @@ SHANGHAI_EIGHT_PM = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 @dataclass
 class RecordingNotifier:
-    """Stands in for Telegram: records what would be sent and answers as told."""
+    """Stands in for the outbox: records what would be queued, once per key."""
 
-    answer: Delivery = Delivery.DELIVERED
     checkins: list[tuple[int, int]] = field(default_factory=list)  # (member, streak)
     expiries: list[tuple[int, int, date]] = field(default_factory=list)  # (member, points, day)
+    keys: set[str] = field(default_factory=set)
 
     async def checkin_reminder(
-        self, member: MemberProfile, community: CommunityProfile, streak: int
-    ) -> Delivery:
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        streak: int,
+    ) -> bool:
         self.checkins.append((member.id, streak))
-        return self.answer
+        return self._new(key)
 
     async def expiry_reminder(
-        self, member: MemberProfile, community: CommunityProfile, points: int, day: date
-    ) -> Delivery:
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        points: int,
+        day: date,
+    ) -> bool:
         self.expiries.append((member.id, points, day))
-        return self.answer
+        return self._new(key)
+
+    def _new(self, key: str) -> bool:
+        new = key not in self.keys
+        self.keys.add(key)
+        return new
 
 
 async def community_with_alice(uow_factory: UnitOfWorkFactory, *, reminder_hour: int) -> None:
@@ -84,16 +100,12 @@ async def test_no_checkin_reminder_once_the_member_has_checked_in_today(
 
 async def test_a_member_who_blocked_the_bot_is_reminded_no_more(uow_factory: UnitOfWorkFactory):
     await community_with_alice(uow_factory, reminder_hour=20)
-    blocked = RecordingNotifier(answer=Delivery.BLOCKED)
-    await jobs.checkin_reminders(uow_factory, blocked, VirtualClock(SHANGHAI_EIGHT_PM))
-    async with uow_factory() as uow:
-        member = await uow.members.get(ALICE)
-    assert member is not None
-    assert not member.reachable
+    async with uow_factory() as uow:  # what the delivery worker does on a 403
+        await uow.members.update(ALICE, reachable=False)
+        await uow.commit()
 
     later = RecordingNotifier()
-    next_day = SHANGHAI_EIGHT_PM + timedelta(days=1)
-    await jobs.checkin_reminders(uow_factory, later, VirtualClock(next_day))
+    await jobs.checkin_reminders(uow_factory, later, VirtualClock(SHANGHAI_EIGHT_PM))
     assert later.checkins == []
 
 
@@ -174,7 +186,12 @@ class RecordingTierNotifier(RecordingNotifier):
     tiers: list[tuple[int, str]] = field(default_factory=list)
 
     async def tier_reached(
-        self, member: MemberProfile, community: CommunityProfile, tier: Tier
-    ) -> Delivery:
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        tier: Tier,
+    ) -> bool:
         self.tiers.append((member.id, tier.name))
-        return self.answer
+        return self._new(key)

@@ -2,10 +2,10 @@
 
 A check-in is acknowledged with a reaction in the group and its details in private. Neither
 needs to hold up the update: the handler queues them, and a few background senders deliver
-them at most ``per_second`` calls a second overall and one a second per chat, honouring
-``retry_after``. A member who blocked the bot is marked unreachable. What is still queued at
-shutdown is sent before the process exits. (The delivery engine with a persistent outbox is
-the events issue's; acknowledgements are not worth a crash-proof queue.)
+them within the delivery engine's shared ``SendBudget``, ahead of reminders and broadcasts
+(they are replies), honouring ``retry_after``. A member who blocked the bot is marked
+unreachable. What is still queued at shutdown is sent before the process exits.
+Acknowledgements are replies, not worth a crash-proof queue: they skip the outbox.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import ReactionTypeEmoji
-from aiolimiter import AsyncLimiter
 
+from hearth.bot.delivery import SendBudget
+from hearth.domain.delivery import Priority
 from hearth.services import members
 from hearth.services.directory import Directory
 from hearth.services.ports import UnitOfWorkFactory
@@ -49,18 +49,14 @@ class Acknowledgements:
         bot: Bot,
         uow_factory: UnitOfWorkFactory,
         directory: Directory,
+        budget: SendBudget,
         *,
-        per_second: float = 30,
-        per_chat_per_second: float = 1,
         senders: int = 4,
     ) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
         self.directory = directory
-        self._overall = AsyncLimiter(per_second, 1)
-        self._per_chat: defaultdict[int, AsyncLimiter] = defaultdict(
-            lambda: AsyncLimiter(per_chat_per_second, 1)
-        )
+        self.budget = budget
         self._queue: asyncio.Queue[_Reaction | _Private] = asyncio.Queue()
         self._senders: list[asyncio.Task[None]] = []
         self._count = senders
@@ -109,11 +105,9 @@ class Acknowledgements:
     async def _deliver(self, item: _Reaction | _Private) -> None:
         chat_id = item.chat_id if isinstance(item, _Reaction) else item.member_id
         # Private chats take one message a second; reactions only count against the total.
-        per_chat: contextlib.AbstractAsyncContextManager[object] = (
-            self._per_chat[chat_id] if isinstance(item, _Private) else contextlib.nullcontext()
-        )
+        counts_for_chat = isinstance(item, _Private)
         for attempt in range(2):
-            async with self._overall, per_chat:
+            async with self.budget.slot(chat_id, Priority.REPLY, counts_for_chat=counts_for_chat):
                 try:
                     if isinstance(item, _Reaction):
                         await self.bot.set_message_reaction(
@@ -124,9 +118,9 @@ class Acknowledgements:
                     self.sent += 1
                     return
                 except TelegramRetryAfter as pause:
+                    self.budget.pause(pause.retry_after)  # the next slot waits it out
                     if attempt:
                         return
-                    await asyncio.sleep(pause.retry_after)
                 except TelegramForbiddenError:
                     if isinstance(item, _Private):
                         async with self.uow_factory() as uow:

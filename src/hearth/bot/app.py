@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hearth.bot.acknowledgements import Acknowledgements
 from hearth.bot.clock import SystemClock
 from hearth.bot.commit_first import CommitBeforeRequest, KeepResponseModels
+from hearth.bot.delivery import DeliveryWorker, SendBudget
 from hearth.bot.dispatcher import build_dispatcher
 from hearth.bot.middlewares.dedupe import DEFAULT_WINDOW_SECONDS, RecentUpdates
 from hearth.bot.middlewares.inflight import InFlightMiddleware
-from hearth.bot.notifier import PrivateNotifier
+from hearth.bot.notifier import OutboxWriter, PrivateNotifier
 from hearth.bot.operators import ChatAdminOperators
 from hearth.bot.startup import publish_commands
 from hearth.bot.welcomes import GroupWelcomes
@@ -66,7 +67,9 @@ class Hearth:
     inflight: InFlightMiddleware
     welcomes: GroupWelcomes
     acks: Acknowledgements
+    outbox: OutboxWriter
     notifier: PrivateNotifier
+    delivery: DeliveryWorker
     scheduler: AsyncIOScheduler
     dispatcher: Dispatcher
 
@@ -82,6 +85,7 @@ class Hearth:
             self.recent_updates.preload(await uow.processed_updates.since(since))
             await uow.commit()
         await self.buffer.start()
+        await self.delivery.start()
         if self.settings.scheduler:
             self.scheduler.start()
         await publish_commands(self.bot, self.i18n)
@@ -95,6 +99,7 @@ class Hearth:
             log.warning("%d updates still running at shutdown", self.inflight.running)
         await self.welcomes.drain()
         await self.acks.stop()
+        await self.delivery.stop()
         await self.buffer.stop()
         await self.engine.dispose()
         log.info("Hearth stopped; %d activity rows written", self.buffer.written)
@@ -139,14 +144,18 @@ def build_hearth(
     welcomes = GroupWelcomes(i18n, settings.welcome_batch_seconds)
     directory = Directory()
     buffer.on_batch = _message_points(directory)
-    notifier = PrivateNotifier(bot, i18n)
-    acks = Acknowledgements(
-        bot,
-        uow_factory,
-        directory,
+    budget = SendBudget(
         per_second=settings.messages_per_second,
-        per_chat_per_second=settings.private_messages_per_second,
+        per_private_chat_per_second=settings.private_messages_per_second,
+        per_group_per_minute=settings.group_messages_per_minute,
     )
+    delivery = DeliveryWorker(
+        bot, uow_factory, directory, budget, clock, concurrency=settings.delivery_concurrency
+    )
+    outbox = OutboxWriter(i18n, clock)
+    outbox.wake = delivery.wake
+    notifier = PrivateNotifier(outbox)
+    acks = Acknowledgements(bot, uow_factory, directory, budget)
     dispatcher = build_dispatcher(
         uow_factory=uow_factory,
         buffer=buffer,
@@ -174,7 +183,9 @@ def build_hearth(
         inflight=inflight,
         welcomes=welcomes,
         acks=acks,
+        outbox=outbox,
         notifier=notifier,
+        delivery=delivery,
         scheduler=build_scheduler(uow_factory, notifier, clock),
         dispatcher=dispatcher,
     )

@@ -1,85 +1,201 @@
 """Private messages the bot writes on its own initiative, in each member's language.
 
-Delivery through a rate-limited outbox is the delivery-engine issue's work; until then
-these messages go straight to Telegram, honouring ``retry_after`` once on a 429.
+They are rendered when decided and queued in the outbox, in the transaction of the
+decision; the delivery worker (``hearth.bot.delivery``) sends them within Telegram's limits.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from hearth.domain.delivery import Method, OutgoingMessage, Priority
 from hearth.domain.locales import choose_locale
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.domain.points import Tier
 from hearth.handlers import keyboards, texts
 from hearth.handlers.texts import quote
-from hearth.services.ports import Delivery
-
-log = logging.getLogger(__name__)
+from hearth.services.ports import Clock, UnitOfWork
 
 
-class PrivateNotifier:
-    """Renders reminders in the member's language and sends them in private."""
+class OutboxWriter:
+    """Renders messages in the reader's language and queues them in the caller's transaction.
 
-    def __init__(self, bot: Bot, i18n: I18n) -> None:
-        self.bot = bot
+    ``wake`` is called after a commit that queued something, so that the delivery worker
+    need not wait for its next look at the queue.
+    """
+
+    def __init__(self, i18n: I18n, clock: Clock) -> None:
         self.i18n = i18n
+        self.clock = clock
+        self.wake: Callable[[], None] = lambda: None
 
-    async def checkin_reminder(
-        self, member: MemberProfile, community: CommunityProfile, streak: int
-    ) -> Delivery:
-        with self._speaking_to(member, community):
-            text = texts.checkin_reminder(community.title, streak)
-            markup = keyboards.checkin_now(community)
-        return await self._send(member.id, text, markup)
-
-    async def expiry_reminder(
-        self, member: MemberProfile, community: CommunityProfile, points: int, day: date
-    ) -> Delivery:
-        with self._speaking_to(member, community):
-            text = texts.expiry_reminder(points, day, community.title)
-        return await self._send(member.id, text, None)
-
-    async def tier_reached(
-        self, member: MemberProfile, community: CommunityProfile, tier: Tier
-    ) -> Delivery:
-        with self._speaking_to(member, community):
-            text = f"{quote(community.title)}: {texts.tier_reached(tier)}"
-        return await self._send(member.id, text, None)
-
-    def _speaking_to(self, member: MemberProfile, community: CommunityProfile) -> _Locale:
+    def speaking_to(
+        self, member: MemberProfile | None, community: CommunityProfile
+    ) -> contextlib.AbstractContextManager[None]:
+        """Texts rendered inside speak the member's language (or the community's)."""
         locale = choose_locale(
-            member_choice=member.locale,
-            language_code=member.language_code,
+            member_choice=member.locale if member else None,
+            language_code=member.language_code if member else None,
             community_locale=community.locale,
             default=self.i18n.default_locale,
             available=self.i18n.available_locales,
         )
         return _Locale(self.i18n, locale)
 
-    async def _send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> Delivery:
-        for attempt in range(2):
-            try:
-                await self.bot.send_message(chat_id, text, reply_markup=markup)
-                return Delivery.DELIVERED
-            except TelegramForbiddenError:
-                return Delivery.BLOCKED
-            except TelegramRetryAfter as pause:
-                if attempt:
-                    break
-                await asyncio.sleep(pause.retry_after)
-            except TelegramAPIError as error:
-                log.warning("private message to %s failed: %s", chat_id, error)
-                break
-        return Delivery.FAILED
+    async def queue(self, uow: UnitOfWork, message: OutgoingMessage) -> bool:
+        """Queue a message unless its key is known; True when it was new."""
+        if not await uow.outbox.add(message, self.clock.now()):
+            return False
+        uow.on_commit(self.wake)
+        return True
+
+    async def replace(self, uow: UnitOfWork, message: OutgoingMessage) -> None:
+        """Queue a message, or refresh the unsent one with its key (latest version wins)."""
+        await uow.outbox.replace_queued(message, self.clock.now())
+        uow.on_commit(self.wake)
+
+    async def to_member(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile | None,
+        text: str,
+        *,
+        kind: str,
+        markup: InlineKeyboardMarkup | None = None,
+        photo: str | None = None,
+        priority: Priority = Priority.REMINDER,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Queue a private message to a member (``text`` already rendered)."""
+        return await self.queue(
+            uow,
+            message(
+                key,
+                member.id,
+                text,
+                kind=kind,
+                markup=markup,
+                photo=photo,
+                priority=priority,
+                community_id=community.id if community else None,
+                member_id=member.id,
+                not_before=not_before,
+            ),
+        )
+
+
+def message(
+    key: str,
+    chat_id: int,
+    text: str,
+    *,
+    kind: str,
+    markup: InlineKeyboardMarkup | None = None,
+    photo: str | None = None,
+    priority: Priority = Priority.BROADCAST,
+    community_id: int | None = None,
+    member_id: int | None = None,
+    not_before: datetime | None = None,
+) -> OutgoingMessage:
+    """An outbox message: a text, or a photo with the text as its caption."""
+    payload: dict[str, Any] = {"photo": photo, "caption": text} if photo else {"text": text}
+    if markup is not None:
+        payload["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
+    return OutgoingMessage(
+        dedupe_key=key,
+        chat_id=chat_id,
+        payload=payload,
+        kind=kind,
+        priority=priority,
+        method=Method.SEND_PHOTO if photo else Method.SEND_MESSAGE,
+        community_id=community_id,
+        member_id=member_id,
+        not_before=not_before,
+    )
+
+
+def edit(
+    key: str,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    *,
+    kind: str,
+    markup: InlineKeyboardMarkup | None = None,
+    community_id: int | None = None,
+    not_before: datetime | None = None,
+) -> OutgoingMessage:
+    """An outbox edit of a message the bot sent earlier (e.g. a card's live counts)."""
+    payload: dict[str, Any] = {"message_id": message_id, "text": text}
+    if markup is not None:
+        payload["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
+    return OutgoingMessage(
+        dedupe_key=key,
+        chat_id=chat_id,
+        payload=payload,
+        kind=kind,
+        priority=Priority.BROADCAST,
+        method=Method.EDIT_MESSAGE_TEXT,
+        community_id=community_id,
+        not_before=not_before,
+    )
+
+
+class PrivateNotifier:
+    """The reminders of check-ins and points, queued in the member's language."""
+
+    def __init__(self, outbox: OutboxWriter) -> None:
+        self.outbox = outbox
+
+    async def checkin_reminder(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        streak: int,
+    ) -> bool:
+        with self.outbox.speaking_to(member, community):
+            text = texts.checkin_reminder(community.title, streak)
+            markup = keyboards.checkin_now(community)
+        return await self.outbox.to_member(
+            uow, key, member, community, text, kind="checkin_reminder", markup=markup
+        )
+
+    async def expiry_reminder(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        points: int,
+        day: date,
+    ) -> bool:
+        with self.outbox.speaking_to(member, community):
+            text = texts.expiry_reminder(points, day, community.title)
+        return await self.outbox.to_member(
+            uow, key, member, community, text, kind="expiry_reminder"
+        )
+
+    async def tier_reached(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        tier: Tier,
+    ) -> bool:
+        with self.outbox.speaking_to(member, community):
+            text = f"{quote(community.title)}: {texts.tier_reached(tier)}"
+        return await self.outbox.to_member(uow, key, member, community, text, kind="tier")
 
 
 class _Locale:

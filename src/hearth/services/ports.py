@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from hearth.domain.activity import ActivityKind, ActivityRecord
+from hearth.domain.delivery import OutboxCounts, OutboxStatus, OutgoingMessage, QueuedMessage
 from hearth.domain.members import (
     ChatRole,
     CommunityProfile,
@@ -308,6 +308,40 @@ class ProcessedUpdates(Protocol):
     async def prune(self, before: datetime) -> int: ...
 
 
+class OutboxRepository(Protocol):
+    """Messages the bot sends on its own initiative, each under a unique dedupe key."""
+
+    async def add(self, message: OutgoingMessage, now: datetime) -> bool:
+        """Queue a message unless its dedupe key is known; True when it was new."""
+        ...
+
+    async def replace_queued(self, message: OutgoingMessage, now: datetime) -> None:
+        """Queue a message, or refresh the payload of the unsent one with the same key."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[QueuedMessage]: ...
+
+    async def next_due_at(self) -> datetime | None: ...
+
+    async def claim(self, message_id: int, now: datetime) -> bool: ...
+
+    async def sent(
+        self, message_id: int, now: datetime, telegram_message_id: int | None
+    ) -> None: ...
+
+    async def retry(self, message_id: int, not_before: datetime, error: str) -> None: ...
+
+    async def give_up(self, message_id: int, status: OutboxStatus, error: str) -> None: ...
+
+    async def block_chat(self, chat_id: int, error: str) -> int: ...
+
+    async def interrupt_stale(self, claimed_before: datetime) -> int: ...
+
+    async def counts(self, community_id: int | None = None) -> OutboxCounts: ...
+
+    async def status_of(self, dedupe_key: str) -> OutboxStatus | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories never commit; the unit of work does."""
 
@@ -338,6 +372,9 @@ class UnitOfWork(Protocol):
     @property
     def processed_updates(self) -> ProcessedUpdates: ...
 
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
@@ -347,28 +384,41 @@ class UnitOfWork(Protocol):
         ...
 
 
-class Delivery(enum.StrEnum):
-    """What became of a private message."""
-
-    DELIVERED = "delivered"
-    BLOCKED = "blocked"  # 403: the member blocked the bot
-    FAILED = "failed"
-
-
 class Notifier(Protocol):
-    """Sends the private messages the bot writes on its own initiative, in the member's language."""
+    """Queues the private messages the bot writes on its own initiative, in the member's
+    language, into the outbox of the caller's transaction; the delivery worker sends them.
+
+    ``key`` is the decision's natural idempotency key; each method returns True when the
+    message was new (a decision taken twice queues one message).
+    """
 
     async def checkin_reminder(
-        self, member: MemberProfile, community: CommunityProfile, streak: int
-    ) -> Delivery: ...
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        streak: int,
+    ) -> bool: ...
 
     async def expiry_reminder(
-        self, member: MemberProfile, community: CommunityProfile, points: int, day: date
-    ) -> Delivery: ...
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        points: int,
+        day: date,
+    ) -> bool: ...
 
     async def tier_reached(
-        self, member: MemberProfile, community: CommunityProfile, tier: Tier
-    ) -> Delivery: ...
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        tier: Tier,
+    ) -> bool: ...
 
 
 UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]

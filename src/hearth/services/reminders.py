@@ -1,7 +1,8 @@
 """Reminders the bot sends on its own: daily check-in nudges and points about to expire.
 
-Each reminder is recorded before it is sent (a unique row per member and day, or per lot
-and notice period), so that a job that runs again — or twice — never sends it twice.
+Each reminder is recorded (a unique row per member and day, or per lot and notice period)
+and queued in the outbox in one transaction, so that a job that runs again — or twice —
+never sends it twice, and a crash after the decision still sends it once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 from hearth.domain.calendar import local_day
 from hearth.domain.members import MemberProfile
 from hearth.domain.streaks import current_streak
-from hearth.services.ports import Delivery, Notifier, UnitOfWorkFactory
+from hearth.services.ports import Notifier, UnitOfWorkFactory
 
 EXPIRY_NOTICES = (30, 7)  # days before points expire
 EXPIRY_REMINDER_HOUR = 10  # local time: late morning, never at night
@@ -22,8 +23,11 @@ EXPIRY_REMINDER_HOUR = 10  # local time: late morning, never at night
 async def send_checkin_reminders(
     uow_factory: UnitOfWorkFactory, notifier: Notifier, now: datetime
 ) -> int:
-    """Remind members whose chosen local hour it is and who have not checked in today."""
-    sent = 0
+    """Remind members whose chosen local hour it is and who have not checked in today.
+
+    Returns how many reminders were queued.
+    """
+    queued = 0
     async with uow_factory() as uow:
         targets = await uow.memberships.reminder_targets()
     for target in targets:
@@ -39,18 +43,24 @@ async def send_checkin_reminders(
             state = await uow.checkins.latest(community.id, member.id)
             if state is not None and state.last_day == today:
                 continue  # already checked in: nothing to remind
+            if not may_write(member):
+                continue
             if not await uow.checkins.mark_reminded(community.id, member.id, today, now):
                 continue
+            key = f"checkin-reminder:{community.id}:{member.id}:{today.isoformat()}"
+            streak = current_streak(state, today)
+            queued += await notifier.checkin_reminder(uow, key, member, community, streak)
             await uow.commit()
-        delivery = await notifier.checkin_reminder(member, community, current_streak(state, today))
-        sent += await settle(uow_factory, member, delivery)
-    return sent
+    return queued
 
 
 async def send_expiry_reminders(
     uow_factory: UnitOfWorkFactory, notifier: Notifier, now: datetime
 ) -> int:
-    """Tell members, 30 and 7 days ahead, how many points expire and when (one message each)."""
+    """Tell members, 30 and 7 days ahead, how many points expire and when (one message each).
+
+    Returns how many reminders were queued.
+    """
     async with uow_factory() as uow:
         lots = await uow.points.lots_expiring(now, now + timedelta(days=max(EXPIRY_NOTICES)))
     # (community, member, notice) -> [(lot id, points, expiry)]
@@ -60,12 +70,12 @@ async def send_expiry_reminders(
         due[(lot.community_id, lot.member_id, notice)].append(
             (lot.lot_id, lot.remaining, lot.expires_at)
         )
-    sent = 0
+    queued = 0
     for (community_id, member_id, notice), member_lots in sorted(due.items()):
         async with uow_factory() as uow:
             community = await uow.communities.get(community_id)
             member = await uow.members.get(member_id)
-            if community is None or member is None or not _may_write(member):
+            if community is None or member is None or not may_write(member):
                 continue
             if now.astimezone(ZoneInfo(community.timezone)).hour != EXPIRY_REMINDER_HOUR:
                 continue
@@ -76,22 +86,15 @@ async def send_expiry_reminders(
             ]
             if not fresh:
                 continue
+            first_day = min(local_day(expires, community.timezone) for _, expires in fresh)
+            total = sum(points for points, _ in fresh)
+            today = local_day(now, community.timezone)
+            key = f"expiry-reminder:{community.id}:{member.id}:{notice}:{today}"
+            queued += await notifier.expiry_reminder(uow, key, member, community, total, first_day)
             await uow.commit()
-        first_day = min(local_day(expires, community.timezone) for _, expires in fresh)
-        total = sum(points for points, _ in fresh)
-        delivery = await notifier.expiry_reminder(member, community, total, first_day)
-        sent += await settle(uow_factory, member, delivery)
-    return sent
+    return queued
 
 
-def _may_write(member: MemberProfile) -> bool:
+def may_write(member: MemberProfile) -> bool:
+    """Whether the bot may write to a member in private: they started it and did not block it."""
     return member.started_bot and member.reachable
-
-
-async def settle(uow_factory: UnitOfWorkFactory, member: MemberProfile, delivery: Delivery) -> int:
-    """Count a delivery; a member who blocked the bot is written to no more."""
-    if delivery is Delivery.BLOCKED:
-        async with uow_factory() as uow:
-            await uow.members.update(member.id, reachable=False)
-            await uow.commit()
-    return 1 if delivery is Delivery.DELIVERED else 0

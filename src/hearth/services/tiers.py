@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from hearth.domain.points import rules_from_settings
 from hearth.services.ports import Notifier, UnitOfWorkFactory
-from hearth.services.reminders import settle
+from hearth.services.reminders import may_write
 
 YEAR = timedelta(days=365)
 
@@ -18,7 +18,7 @@ YEAR = timedelta(days=365)
 async def announce_tier_changes(
     uow_factory: UnitOfWorkFactory, notifier: Notifier, now: datetime
 ) -> int:
-    """Record every member's current tier; tell those who rose. Returns the members told."""
+    """Record every member's current tier; tell those who rose. Returns the messages queued."""
     told = 0
     async with uow_factory() as uow:
         communities = await uow.communities.active()
@@ -31,20 +31,18 @@ async def announce_tier_changes(
                 member: points
                 for member, _, points in await uow.points.earned_by_member(community.id, now - YEAR)
             }
-            risen = []
             for member_id, announced in known.items():
                 tier = rules.tier_for(earned.get(member_id, 0))
                 if tier.name == announced:
                     continue
                 await uow.memberships.set_tier(community.id, member_id, tier.name)
-                if tier.threshold > rank.get(announced, 0):
-                    risen.append((member_id, tier))
-            await uow.commit()
-        for member_id, tier in risen:
-            async with uow_factory() as uow:
+                if tier.threshold <= rank.get(announced, 0):
+                    continue
                 member = await uow.members.get(member_id)
-            if member is None or not member.started_bot or not member.reachable:
-                continue
-            delivery = await notifier.tier_reached(member, community, tier)
-            told += await settle(uow_factory, member, delivery)
+                if member is None or not may_write(member):
+                    continue
+                day = now.date().isoformat()
+                key = f"tier:{community.id}:{member_id}:{tier.name}:{day}"
+                told += await notifier.tier_reached(uow, key, member, community, tier)
+            await uow.commit()
     return told

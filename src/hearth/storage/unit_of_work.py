@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hearth.storage.outbox import SqlOutboxRepository
 from hearth.storage.repositories import (
     SqlActivityRepository,
     SqlAuditLog,
@@ -84,6 +85,10 @@ class SqlUnitOfWork:
     @property
     def processed_updates(self) -> SqlProcessedUpdates:
         return SqlProcessedUpdates(self.session, self._dialect)
+
+    @property
+    def outbox(self) -> SqlOutboxRepository:
+        return SqlOutboxRepository(self.session, self._dialect)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)

@@ -1,0 +1,321 @@
+"""The delivery engine: sends what the outbox holds, within Telegram's limits, exactly once.
+
+One ``SendBudget`` is shared by everything that writes to Telegram on the bot's own
+initiative or in the background (acknowledgements too): about 30 messages a second overall,
+one a second per private chat, 20 a minute per group, and a pause for everyone when
+Telegram answers 429. Waiting senders go in priority order: replies to members, then
+reminders, then broadcasts.
+
+The worker claims each message with one conditional ``UPDATE`` right before sending it and
+records the outcome right after, so that a crash leaves at most the messages in flight in
+doubt; those are settled as ``interrupted`` and not repeated (a duplicate is worse than
+the rare lost message), everything still queued is sent after the restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiolimiter import AsyncLimiter
+
+from hearth.domain.delivery import (
+    SENDING_LEASE,
+    Method,
+    OutboxStatus,
+    Priority,
+    QueuedMessage,
+    gives_up,
+    retry_at,
+)
+from hearth.services import members
+from hearth.services.directory import Directory
+from hearth.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+FAILED = OutboxStatus.FAILED
+SWEEP_EVERY = timedelta(minutes=1)  # how often rows left by dead workers are settled
+
+
+class SendBudget:
+    """Telegram's limits as token buckets, with a priority gate and a shared 429 pause."""
+
+    def __init__(
+        self,
+        *,
+        per_second: float = 30,
+        per_private_chat_per_second: float = 1,
+        per_group_per_minute: float = 20,
+    ) -> None:
+        self._overall = AsyncLimiter(per_second, 1)
+        self._private: defaultdict[int, AsyncLimiter] = defaultdict(
+            lambda: AsyncLimiter(per_private_chat_per_second, 1)
+        )
+        self._groups: defaultdict[int, AsyncLimiter] = defaultdict(
+            lambda: AsyncLimiter(per_group_per_minute, 60)
+        )
+        self._waiting: Counter[Priority] = Counter()
+        self._turn = asyncio.Condition()
+        self._resume_at = 0.0
+        self.pauses = 0  # how many 429s paused sending
+
+    @contextlib.asynccontextmanager
+    async def slot(
+        self, chat_id: int, priority: Priority, *, counts_for_chat: bool = True
+    ) -> AsyncIterator[None]:
+        """Wait until a message to ``chat_id`` may go out (reactions count only overall)."""
+        self._waiting[priority] += 1
+        try:
+            async with self._turn:
+                await self._turn.wait_for(lambda: not self._more_urgent_than(priority))
+            await self._sit_out_pause()
+            per_chat: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
+            if counts_for_chat:
+                per_chat = self._private[chat_id] if chat_id > 0 else self._groups[chat_id]
+            async with per_chat:
+                await self._sit_out_pause()
+                await self._overall.acquire()
+        finally:
+            self._waiting[priority] -= 1
+            async with self._turn:
+                self._turn.notify_all()
+        yield
+
+    def pause(self, seconds: float) -> None:
+        """Telegram asked for a pause (429): nobody sends until it is over."""
+        loop = asyncio.get_running_loop()
+        self._resume_at = max(self._resume_at, loop.time() + seconds)
+        self.pauses += 1
+
+    def _more_urgent_than(self, priority: Priority) -> bool:
+        return any(self._waiting[other] for other in Priority if other < priority)
+
+    async def _sit_out_pause(self) -> None:
+        delay = self._resume_at - asyncio.get_running_loop().time()
+        if delay > 0:  # (checked again after every other wait)
+            await asyncio.sleep(delay)
+
+
+@dataclass
+class DeliveryStats:
+    """What the worker did since it started (for benchmarks, logs and metrics)."""
+
+    sent: int = 0
+    retried: int = 0
+    rate_limited: int = 0  # 429s received
+    blocked: int = 0
+    failed: int = 0
+
+
+class DeliveryWorker:
+    """Sends due outbox messages; several may be in flight, one per chat at a time."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        uow_factory: UnitOfWorkFactory,
+        directory: Directory,
+        budget: SendBudget,
+        clock: Clock,
+        *,
+        concurrency: int = 16,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.bot = bot
+        self.uow_factory = uow_factory
+        self.directory = directory
+        self.budget = budget
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.stats = DeliveryStats()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._busy_chats: set[int] = set()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._wakeup = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Something was queued: look at the queue now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        """Settle what a dead worker left in flight, then start sending."""
+        await self.sweep()
+        self._stopping = False
+        self._loop_task = asyncio.create_task(self._run(), name="hearth-delivery")
+
+    async def stop(self, timeout: float = 30) -> None:
+        """Stop taking new messages; let those in flight finish (up to ``timeout`` seconds)."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._loop_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=timeout)
+
+    async def sweep(self) -> int:
+        """Settle messages claimed by a worker that died while sending them."""
+        async with self.uow_factory() as uow:
+            settled = await uow.outbox.interrupt_stale(self.clock.now() - SENDING_LEASE)
+            await uow.commit()
+        if settled:
+            log.warning("%d outbox messages were in flight when a worker stopped", settled)
+        return settled
+
+    async def drain(self) -> None:
+        """Send everything due now and wait until it is done (tests, simulation, CLI)."""
+        while await self._take_due():
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight))
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time() + SWEEP_EVERY.total_seconds()
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                taken = await self._take_due()
+                if loop.time() >= next_sweep:
+                    next_sweep = loop.time() + SWEEP_EVERY.total_seconds()
+                    await self.sweep()
+            except Exception:  # the database may be briefly away: try again shortly
+                log.exception("delivery loop failed; retrying")
+                taken = 0
+            if taken:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=await self._idle_seconds())
+
+    async def _idle_seconds(self) -> float:
+        async with self.uow_factory() as uow:
+            due_at = await uow.outbox.next_due_at()
+        if due_at is None:
+            return self.poll_seconds
+        wait = (due_at - self.clock.now()).total_seconds()
+        return min(max(wait, 0.01), self.poll_seconds)
+
+    async def _take_due(self) -> int:
+        """Start sending due messages (at most one per chat at a time); how many started."""
+        async with self.uow_factory() as uow:
+            due = await uow.outbox.due(self.clock.now(), limit=200)
+        started = 0
+        for message in due:
+            if self._stopping:
+                break
+            if message.chat_id in self._busy_chats:
+                continue
+            await self._slots.acquire()
+            self._busy_chats.add(message.chat_id)
+            task = asyncio.create_task(self._deliver(message), name=f"hearth-send-{message.id}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+            started += 1
+        return started
+
+    async def _deliver(self, message: QueuedMessage) -> None:
+        try:
+            async with self.budget.slot(message.chat_id, message.priority):
+                async with self.uow_factory() as uow:
+                    claimed = await uow.outbox.claim(message.id, self.clock.now())
+                    await uow.commit()
+                if claimed:
+                    await self._send_and_record(message)
+        except Exception:  # one message must never stop the others
+            log.exception("delivery of outbox message %d failed", message.id)
+        finally:
+            self._busy_chats.discard(message.chat_id)
+            self._slots.release()
+
+    async def _send_and_record(self, message: QueuedMessage) -> None:
+        attempts = message.attempts + 1
+        outbox_id = message.id
+        try:
+            telegram_message_id = await self._call(message)
+        except TelegramRetryAfter as pause:
+            self.stats.rate_limited += 1
+            self.budget.pause(pause.retry_after)
+            log.warning("Telegram asked to pause %d s (outbox %d)", pause.retry_after, outbox_id)
+            later = self.clock.now() + timedelta(seconds=pause.retry_after)
+            reason = pause.message
+            await self._record(lambda uow: uow.outbox.retry(outbox_id, later, reason))
+        except TelegramForbiddenError as refusal:
+            self.stats.blocked += 1
+            await self._blocked(message, refusal.message)
+        except TelegramBadRequest as refusal:
+            reason = refusal.message
+            if "message is not modified" in reason:  # an edit that changes nothing
+                await self._record(lambda uow: uow.outbox.sent(outbox_id, self.clock.now(), None))
+                return
+            self.stats.failed += 1
+            log.info("outbox %d refused: %s", outbox_id, reason)
+            await self._record(lambda uow: uow.outbox.give_up(outbox_id, FAILED, reason))
+        except (TelegramNetworkError, TelegramServerError, TelegramAPIError, OSError) as error:
+            await self._transient(message, attempts, f"{type(error).__name__}: {error}")
+        else:
+            self.stats.sent += 1
+            now = self.clock.now()
+            await self._record(lambda uow: uow.outbox.sent(outbox_id, now, telegram_message_id))
+
+    async def _call(self, message: QueuedMessage) -> int | None:
+        payload: dict[str, Any] = dict(message.payload)
+        if "reply_markup" in payload:
+            payload["reply_markup"] = InlineKeyboardMarkup.model_validate(payload["reply_markup"])
+        result: Message | bool
+        if message.method is Method.SEND_PHOTO:
+            result = await self.bot.send_photo(message.chat_id, **payload)
+        elif message.method is Method.EDIT_MESSAGE_TEXT:
+            result = await self.bot.edit_message_text(chat_id=message.chat_id, **payload)
+        else:
+            result = await self.bot.send_message(message.chat_id, **payload)
+        return result.message_id if isinstance(result, Message) else None
+
+    async def _blocked(self, message: QueuedMessage, reason: str) -> None:
+        async with self.uow_factory() as uow:
+            await uow.outbox.give_up(message.id, OutboxStatus.BLOCKED, reason)
+            if message.chat_id > 0:  # a member: no more private messages until /start
+                await uow.outbox.block_chat(message.chat_id, reason)
+                await members.set_reachable(
+                    uow, self.directory, member_id=message.chat_id, reachable=False
+                )
+            await uow.commit()
+
+    async def _transient(self, message: QueuedMessage, attempts: int, error: str) -> None:
+        if gives_up(attempts):
+            self.stats.failed += 1
+            log.warning(
+                "outbox %d failed for good after %d attempts: %s", message.id, attempts, error
+            )
+            await self._record(
+                lambda uow: uow.outbox.give_up(message.id, OutboxStatus.FAILED, error)
+            )
+            return
+        self.stats.retried += 1
+        later = retry_at(self.clock.now(), attempts)
+        await self._record(lambda uow: uow.outbox.retry(message.id, later, error))
+
+    async def _record(self, change: Callable[[UnitOfWork], Awaitable[object]]) -> None:
+        async with self.uow_factory() as uow:
+            await change(uow)
+            await uow.commit()
