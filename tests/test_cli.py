@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from hearth.__main__ import app
+from hearth.bot.notifier import message
+from hearth.storage.engine import create_engine, unit_of_work_factory
 
 
 def test_help_lists_the_commands() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("run", "simulate", "migrate", "bench"):
+    for command in ("run", "simulate", "migrate", "outbox", "bench"):
         assert command in result.output
 
 
@@ -24,3 +30,25 @@ def test_an_unknown_time_zone_is_one_clear_error() -> None:
     result = CliRunner().invoke(app, ["simulate", "--timezone", "Mars/Olympus"])
     assert result.exit_code == 2
     assert "unknown IANA time zone" in result.output
+
+
+def test_outbox_counts_what_a_migrated_database_holds(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hearth.db'}"
+    assert CliRunner().invoke(app, ["migrate", "--database-url", url]).exit_code == 0
+
+    async def queue_two() -> None:
+        engine = create_engine(url)
+        now = datetime(2026, 3, 2, tzinfo=UTC)
+        async with unit_of_work_factory(engine)() as uow:
+            await uow.outbox.add(message("one", 101, "hi", kind="announcement"), now)
+            await uow.outbox.add(message("two", 102, "hi", kind="announcement"), now)
+            await uow.outbox.add(message("two", 102, "hi", kind="announcement"), now)  # a repeat
+            await uow.commit()
+        await engine.dispose()
+
+    asyncio.run(queue_two())
+    result = CliRunner().invoke(app, ["outbox", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "Outbox (all communities): 2 messages" in result.output
+    assert "queued              2" in result.output
+    assert "oldest waiting since 2026-03-02 00:00 UTC" in result.output

@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from hearth.config import Settings
+from hearth.domain.delivery import OutboxCounts, OutboxStatus
 
 app = typer.Typer(
     help="Hearth: a community-operations Telegram bot (check-ins, points, engagement, nudges).",
@@ -116,6 +117,40 @@ def migrate(
     url = database_url or _settings().database_url
     upgrade_database(url)
     typer.echo(f"Database is at revision {head_revision()} (the newest).")
+
+
+@app.command()
+def outbox(
+    community: Annotated[
+        int | None, typer.Option(help="Only this community's messages (its chat id).")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database to read (default: HEARTH_DATABASE_URL).")
+    ] = None,
+) -> None:
+    """Messages the bot queued on its own initiative: waiting, sent, failed and why."""
+    url = database_url or _settings().database_url
+    counts = asyncio.run(_outbox_counts(url, community))
+    scope = f"community {community}" if community is not None else "all communities"
+    typer.echo(f"Outbox ({scope}): {counts.total} messages")
+    for status in OutboxStatus:
+        typer.echo(f"  {status.value:<12} {counts[status]:>8}")
+    if counts.oldest_queued is not None:
+        typer.echo(f"  oldest waiting since {counts.oldest_queued:%Y-%m-%d %H:%M} UTC")
+    for kind, error, count in counts.recent_errors:
+        typer.echo(f"  {count:>6} × {kind}: {error}")
+
+
+async def _outbox_counts(database_url: str, community: int | None) -> OutboxCounts:
+    from hearth.services.delivery import outbox_summary
+    from hearth.storage.engine import create_engine, unit_of_work_factory
+
+    engine = create_engine(database_url)
+    try:
+        async with unit_of_work_factory(engine)() as uow:
+            return await outbox_summary(uow, community)
+    finally:
+        await engine.dispose()
 
 
 @bench_app.command("ingest")

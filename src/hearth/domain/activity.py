@@ -17,6 +17,9 @@ class ActivityKind(enum.StrEnum):
     LEAVE = "leave"
     START = "start"
     CHECKIN = "checkin"
+    RSVP = "rsvp"
+    ATTENDANCE = "attendance"
+    FEEDBACK = "feedback"
 
 
 # Kinds that show a member chose to take part (joins and leaves are not participation).
@@ -27,6 +30,9 @@ PARTICIPATION_KINDS = frozenset(
         ActivityKind.REACTION,
         ActivityKind.START,
         ActivityKind.CHECKIN,
+        ActivityKind.RSVP,
+        ActivityKind.ATTENDANCE,
+        ActivityKind.FEEDBACK,
     }
 )
 

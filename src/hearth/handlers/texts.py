@@ -46,6 +46,7 @@ OPERATOR_COMMANDS = (
     ("reward_archive", __("Withdraw a reward: /reward_archive number")),
     ("redemptions", __("Pending redemptions to fulfil or cancel")),
     ("codes", __("Import voucher codes: send a CSV with the caption /codes number")),
+    ("outbox", __("Messages the bot queued, sent and could not deliver")),
 )
 
 
