@@ -82,6 +82,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         # Telegram's limits are a matter of the delivery tests; here they would only wait.
         messages_per_second=10_000,
         private_messages_per_second=10_000,
+        group_messages_per_minute=600_000,
         _env_file=None,  # type: ignore[call-arg]
         **overrides,
     )

@@ -102,6 +102,7 @@ async def simulate(
         # The stand-in has no rate limits; the simulated month need not wait for them.
         messages_per_second=10_000,
         private_messages_per_second=10_000,
+        group_messages_per_minute=600_000,
         _env_file=None,
     )
     hearth = build_hearth(settings, clock=clock)
