@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 FAILED = OutboxStatus.FAILED
 SWEEP_EVERY = timedelta(minutes=1)  # how often rows left by dead workers are settled
+_BUCKETS_KEPT = 10_000  # per-chat buckets remembered before idle ones are forgotten
 
 
 class SendBudget:
@@ -88,7 +89,7 @@ class SendBudget:
             await self._sit_out_pause()
             per_chat: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
             if counts_for_chat:
-                per_chat = self._private[chat_id] if chat_id > 0 else self._groups[chat_id]
+                per_chat = self._chat_bucket(chat_id)
             async with per_chat:
                 await self._sit_out_pause()
                 await self._overall.acquire()
@@ -97,6 +98,16 @@ class SendBudget:
             async with self._turn:
                 self._turn.notify_all()
         yield
+
+    def _chat_bucket(self, chat_id: int) -> AsyncLimiter:
+        buckets = self._private if chat_id > 0 else self._groups
+        if chat_id not in buckets and len(buckets) >= _BUCKETS_KEPT:
+            # Forget chats whose bucket is full again: they are as good as new.
+            for idle in [
+                chat for chat, bucket in buckets.items() if bucket.has_capacity(bucket.max_rate)
+            ]:
+                del buckets[idle]
+        return buckets[chat_id]
 
     def pause(self, seconds: float) -> None:
         """Telegram asked for a pause (429): nobody sends until it is over."""
