@@ -18,12 +18,14 @@ from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     EditMessageText,
     GetChatAdministrators,
+    GetFile,
     GetMe,
     SendMessage,
+    SendPoll,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, Message, Update, User
+from aiogram.types import Chat, File, Message, Update, User
 
 from hearth.simulate import updates
 
@@ -76,6 +78,8 @@ class RecordingSession(BaseSession):
         self.calls: list[Call] = []
         self.admins: dict[int, list[dict[str, Any]]] = {}
         self.failures: dict[tuple[str, int | None], Failure] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> content members sent to the bot
+        self.poll_ids: list[str] = []  # of the polls posted, in order
         self._message_ids = itertools.count(1000)
         self.me = User(
             id=BOT_ID,
@@ -101,8 +105,15 @@ class RecordingSession(BaseSession):
         timeout: int = 30,
         chunk_size: int = 65536,
         raise_for_status: bool = True,
-    ) -> AsyncGenerator[bytes, None]:  # pragma: no cover - no downloads in Hearth yet
-        yield b""
+    ) -> AsyncGenerator[bytes, None]:
+        """The content of a file served with ``serve_file`` (its path is its id)."""
+        content = self.files[url.rsplit("/", 1)[-1]]
+        for start in range(0, len(content), chunk_size):
+            yield content[start : start + chunk_size]
+
+    def serve_file(self, file_id: str, content: bytes) -> None:
+        """A file a member sent: ``getFile`` and the download return it."""
+        self.files[file_id] = content
 
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
@@ -145,9 +156,56 @@ class RecordingSession(BaseSession):
                 },
                 context={"bot": bot},
             )
+        if isinstance(method, GetFile):
+            content = self.files[params["file_id"]]
+            return File(
+                file_id=params["file_id"],
+                file_unique_id=params["file_id"],
+                file_size=len(content),
+                file_path=params["file_id"],
+            )
+        if isinstance(method, SendPoll):
+            return self._poll_message(bot, params)
         if isinstance(method, GetChatAdministrators):
             return [_admin(bot, entry) for entry in self.admins.get(int(params["chat_id"]), [])]
         return True
+
+    def _poll_message(self, bot: Bot, params: dict[str, Any]) -> Message:
+        """A posted poll whose id is ``poll-<message id>``."""
+        chat_id = int(params["chat_id"])
+        message_id = next(self._message_ids)
+        options = [
+            {"text": option["text"], "voter_count": 0, "persistent_id": str(index)}
+            for index, option in enumerate(params["options"])
+        ]
+        self.poll_ids.append(f"poll-{message_id}")
+        poll = {
+            "id": f"poll-{message_id}",
+            "question": params["question"],
+            "options": options,
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": params.get("is_anonymous", True),
+            "type": params.get("type", "regular"),
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+            "persistent_id": f"p{message_id}",
+            "correct_option_ids": params.get("correct_option_ids"),
+        }
+        return Message.model_validate(
+            {
+                "message_id": message_id,
+                "date": int(datetime.now(UTC).timestamp()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "from": self.me.model_dump(),
+                "poll": poll,
+            },
+            context={"bot": bot},
+        )
+
+    def polls_to(self, chat_id: int) -> list[Call]:
+        return [call for call in self.of("sendPoll") if call.chat_id == chat_id]
 
     # -- reading what was sent
 
@@ -162,6 +220,7 @@ class RecordingSession(BaseSession):
 
     def clear(self) -> None:
         self.calls.clear()
+        self.poll_ids.clear()
 
 
 def _admin(bot: Bot, person: dict[str, Any]) -> Any:

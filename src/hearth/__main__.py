@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
 
 from hearth.config import Settings
 from hearth.domain.delivery import OutboxCounts, OutboxStatus
+
+if TYPE_CHECKING:
+    from hearth.services.quizzes import ImportReport
 
 app = typer.Typer(
     help="Hearth: a community-operations Telegram bot (check-ins, points, engagement, nudges).",
@@ -149,6 +154,56 @@ async def _outbox_counts(database_url: str, community: int | None) -> OutboxCoun
     try:
         async with unit_of_work_factory(engine)() as uow:
             return await outbox_summary(uow, community)
+    finally:
+        await engine.dispose()
+
+
+@app.command("import-quiz")
+def import_quiz(
+    file: Annotated[Path, typer.Argument(help="Questions as .yaml/.yml, .csv or .json.")],
+    community: Annotated[int, typer.Option(help="The community's Telegram chat id.")],
+    database_url: Annotated[
+        str | None, typer.Option(help="Database to write (default: HEARTH_DATABASE_URL).")
+    ] = None,
+) -> None:
+    """Add questions to a community's quiz bank; every rejected row is listed with its reason."""
+    from hearth.services.quiz_files import UnreadableFile, format_of, read_records
+
+    file_format = format_of(file.name)
+    if file_format is None:
+        _fail("the file must end in .yaml, .yml, .csv or .json")
+    if not file.is_file():
+        _fail(f"no such file: {file}")
+    try:
+        records = read_records(file.read_bytes(), file_format)
+    except UnreadableFile as problem:
+        _fail(f"could not read {file.name}: {problem.reason}")
+    url = database_url or _settings().database_url
+    report = asyncio.run(_import_questions(url, community, records))
+    if report is None:
+        _fail(f"community {community} is not known here; add the bot to the group first")
+    typer.echo(f"{report.added} questions added, {len(report.plan.rejected)} rows rejected.")
+    for rejection in report.plan.rejected:
+        detail = f" ({rejection.detail})" if rejection.detail else ""
+        typer.echo(f"  row {rejection.row}: {rejection.problem.value.replace('_', ' ')}{detail}")
+
+
+async def _import_questions(
+    database_url: str, community: int, records: list[Mapping[str, object]]
+) -> ImportReport | None:
+    from hearth.services.quizzes import import_questions
+    from hearth.storage.engine import create_engine, unit_of_work_factory
+
+    engine = create_engine(database_url)
+    try:
+        async with unit_of_work_factory(engine)() as uow:
+            if await uow.communities.get(community) is None:
+                return None
+            report = await import_questions(
+                uow, community, records, now=datetime.now(UTC), actor=None
+            )
+            await uow.commit()
+            return report
     finally:
         await engine.dispose()
 

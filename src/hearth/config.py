@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     scheduler: bool = Field(
         default=True, description="Run scheduled jobs (expiry, reminders) in this process."
     )
+    announcement_grace_minutes: int = Field(
+        default=60,
+        ge=0,
+        description="A scheduled announcement missed while the bot was down still goes out "
+        "this late; older missed runs are skipped.",
+    )
+    event_reminder_hours: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(24, 1),
+        description="Hours before an event's start at which going members are reminded.",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("operator_ids", mode="before")
@@ -81,6 +91,20 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in parts if part.strip())
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("event_reminder_hours", mode="before")
+    @classmethod
+    def _split_hours(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = value.replace(";", ",").replace(" ", ",").split(",")
+            value = [int(part) for part in parts if part.strip()]
+        if isinstance(value, int):
+            value = [value]
+        if isinstance(value, list | tuple):
+            if any(not 1 <= int(hours) <= 24 * 14 for hours in value):
+                raise ValueError("event reminder hours must be 1-336")
+            return tuple(sorted({int(hours) for hours in value}, reverse=True))
         return value
 
     @field_validator("default_timezone")

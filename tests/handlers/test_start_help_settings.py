@@ -31,7 +31,13 @@ MEMBER_COMMANDS = (
     "/points",
     "/top",
     "/rewards",
+    "/quiz",
+    "/events",
+    "/attend",
     "/reminder",
+    "/announcements",
+    "/greetings",
+    "/birthday",
     "/settings",
     "/help",
 )
@@ -46,6 +52,15 @@ OPERATOR_COMMANDS = (
     "/reward_archive",
     "/redemptions",
     "/codes",
+    "/event_new",
+    "/event_edit",
+    "/event_cancel",
+    "/event_code",
+    "/event_report",
+    "/announce",
+    "/announcements_list",
+    "/outbox",
+    "/quiz_import",
 )
 
 

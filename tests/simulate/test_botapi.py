@@ -390,3 +390,38 @@ async def test_a_polling_dispatcher_handles_an_injected_message(
         await asyncio.wait_for(polling, 15)
 
     assert reply.params == {"chat_id": USER_ID, "text": "echo: ping"}
+
+
+async def test_enforced_limits_answer_429_only_to_sends_beyond_them(
+    api: BotApiStandIn, bot: Bot
+) -> None:
+    from hearth.simulate.botapi import RateLimits
+
+    api.enforce_limits(RateLimits(per_second=3, per_chat_per_second=1, retry_after=2))
+    await bot.send_message(USER_ID, "one")
+    with pytest.raises(TelegramRetryAfter) as caught:
+        await bot.send_message(USER_ID, "same chat, same second")
+    await bot.send_message(USER_ID + 1, "two")
+    await bot.send_message(USER_ID + 2, "three")
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(USER_ID + 3, "a fourth in one second")
+
+    assert caught.value.retry_after == 2
+    assert api.limit_violations == 2
+    assert [code for _, code in api.errors] == [429, 429]
+    assert [m["text"] for m in api.delivered] == ["one", "two", "three"]
+
+
+async def test_a_process_can_be_killed_right_after_a_given_message(
+    api: BotApiStandIn, bot: Bot
+) -> None:
+    sleeper = await asyncio.create_subprocess_exec("sleep", "30")
+    api.kill_after_delivering(2, sleeper.pid)
+    await bot.send_message(USER_ID, "one")
+    assert sleeper.returncode is None
+    await bot.send_message(USER_ID, "two")
+    assert await asyncio.wait_for(sleeper.wait(), timeout=10) == -9
+    api.bad_request(description="Bad Request: chat not found")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(USER_ID, "three")
+    assert len(api.delivered_to(USER_ID)) == 2

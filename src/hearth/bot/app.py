@@ -18,20 +18,24 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hearth.bot.acknowledgements import Acknowledgements
+from hearth.bot.announcer import OutboxAnnouncer, OutboxGreeter
 from hearth.bot.clock import SystemClock
 from hearth.bot.commit_first import CommitBeforeRequest, KeepResponseModels
 from hearth.bot.delivery import DeliveryWorker, SendBudget
 from hearth.bot.dispatcher import build_dispatcher
+from hearth.bot.event_notices import OutboxEventNotices
 from hearth.bot.middlewares.dedupe import DEFAULT_WINDOW_SECONDS, RecentUpdates
 from hearth.bot.middlewares.inflight import InFlightMiddleware
 from hearth.bot.notifier import OutboxWriter, PrivateNotifier
 from hearth.bot.operators import ChatAdminOperators
+from hearth.bot.quiz_rounds import QuizRounds
 from hearth.bot.startup import publish_commands
 from hearth.bot.welcomes import GroupWelcomes
 from hearth.config import Settings
 from hearth.domain.activity import ActivityRecord
 from hearth.domain.members import CommunityProfile
 from hearth.i18n import build_i18n
+from hearth.scheduler.announcements import AnnouncementTimetable
 from hearth.scheduler.jobs import build_scheduler
 from hearth.services import activity_points
 from hearth.services.communities import CommunityDefaults
@@ -69,7 +73,10 @@ class Hearth:
     acks: Acknowledgements
     outbox: OutboxWriter
     notifier: PrivateNotifier
+    event_notices: OutboxEventNotices
     delivery: DeliveryWorker
+    quiz_rounds: QuizRounds
+    timetable: AnnouncementTimetable
     scheduler: AsyncIOScheduler
     dispatcher: Dispatcher
 
@@ -88,6 +95,7 @@ class Hearth:
         await self.delivery.start()
         if self.settings.scheduler:
             self.scheduler.start()
+            await self.quiz_rounds.resume()  # rounds that were running when we stopped
         await publish_commands(self.bot, self.i18n)
         log.info("Hearth is up (%d recent updates remembered)", len(self.recent_updates))
 
@@ -99,6 +107,7 @@ class Hearth:
             log.warning("%d updates still running at shutdown", self.inflight.running)
         await self.welcomes.drain()
         await self.acks.stop()
+        await self.quiz_rounds.stop()
         await self.delivery.stop()
         await self.buffer.stop()
         await self.engine.dispose()
@@ -155,7 +164,16 @@ def build_hearth(
     outbox = OutboxWriter(i18n, clock)
     outbox.wake = delivery.wake
     notifier = PrivateNotifier(outbox)
+    event_notices = OutboxEventNotices(outbox)
+    announcer = OutboxAnnouncer(outbox)
+    timetable = AnnouncementTimetable(
+        uow_factory,
+        announcer,
+        clock,
+        grace=timedelta(minutes=settings.announcement_grace_minutes),
+    )
     acks = Acknowledgements(bot, uow_factory, directory, budget)
+    quiz_rounds = QuizRounds(bot, uow_factory, outbox, budget, clock)
     dispatcher = build_dispatcher(
         uow_factory=uow_factory,
         buffer=buffer,
@@ -168,6 +186,10 @@ def build_hearth(
         welcomes=welcomes,
         directory=directory,
         acks=acks,
+        announcer=announcer,
+        timetable=timetable,
+        event_notices=event_notices,
+        quiz_rounds=quiz_rounds,
         storage=storage,
     )
     hearth = Hearth(
@@ -185,8 +207,19 @@ def build_hearth(
         acks=acks,
         outbox=outbox,
         notifier=notifier,
+        event_notices=event_notices,
         delivery=delivery,
-        scheduler=build_scheduler(uow_factory, notifier, clock),
+        quiz_rounds=quiz_rounds,
+        timetable=timetable,
+        scheduler=build_scheduler(
+            uow_factory,
+            notifier,
+            clock,
+            timetable=timetable,
+            greeter=OutboxGreeter(outbox),
+            event_notices=event_notices,
+            event_reminder_hours=settings.event_reminder_hours,
+        ),
         dispatcher=dispatcher,
     )
     dispatcher.startup.register(hearth.on_startup)

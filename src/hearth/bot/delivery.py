@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,7 +33,6 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup, Message
-from aiolimiter import AsyncLimiter
 
 from hearth.domain.delivery import (
     SENDING_LEASE,
@@ -55,8 +54,60 @@ SWEEP_EVERY = timedelta(minutes=1)  # how often rows left by dead workers are se
 _BUCKETS_KEPT = 10_000  # per-chat buckets remembered before idle ones are forgotten
 
 
+class WindowLimiter:
+    """At most ``limit`` acquisitions in any ``period`` seconds, first come first served.
+
+    This is how Telegram counts ("20 messages per minute to a group"). A token bucket that
+    starts full (``aiolimiter.AsyncLimiter(20, 60)``) lets a burst of 20 through and then
+    refills at 20 a minute, so a first minute can see close to 40 — and every pause empties
+    the bucket for another burst.
+    """
+
+    def __init__(self, limit: float, period: float) -> None:
+        if limit < 1:  # e.g. 0.5 a second: one every two seconds
+            limit, period = 1, period / limit
+        self.limit = int(limit)
+        self.period = period
+        self._stamps: deque[float] = deque()
+        self._lock = asyncio.Lock()  # fair: waiters are served in order
+
+    async def acquire(self, hold: Callable[[], Awaitable[None]] | None = None) -> float:
+        """Wait for room in the window; returns the loop time the acquisition counts at.
+
+        ``hold`` (e.g. a 429 pause) is awaited in turn, before the room is counted, so that
+        nobody takes room in a window that will be over when they may go.
+        """
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            while True:
+                if hold is not None:
+                    await hold()
+                now = loop.time()
+                # (a microsecond early is as good as on time, and never spins on rounding)
+                while self._stamps and self._stamps[0] + self.period <= now + 1e-6:
+                    self._stamps.popleft()
+                if len(self._stamps) < self.limit:
+                    self._stamps.append(now)
+                    return now
+                await asyncio.sleep(self._stamps[0] + self.period - now)
+
+    def restamp(self, stamp: float) -> float:
+        """Count the acquisition made at ``stamp`` as made now (its message left later)."""
+        with contextlib.suppress(ValueError):
+            self._stamps.remove(stamp)
+        now = asyncio.get_running_loop().time()
+        self._stamps.append(now)
+        return now
+
+    def idle(self) -> bool:
+        """Nothing acquired within the last period: as good as a new limiter."""
+        last = self._stamps[-1] if self._stamps else None
+        quiet = last is None or last <= asyncio.get_running_loop().time() - self.period
+        return quiet and not self._lock.locked()
+
+
 class SendBudget:
-    """Telegram's limits as token buckets, with a priority gate and a shared 429 pause."""
+    """Telegram's limits as sliding windows, with a priority gate and a shared 429 pause."""
 
     def __init__(
         self,
@@ -65,12 +116,12 @@ class SendBudget:
         per_private_chat_per_second: float = 1,
         per_group_per_minute: float = 20,
     ) -> None:
-        self._overall = AsyncLimiter(per_second, 1)
-        self._private: defaultdict[int, AsyncLimiter] = defaultdict(
-            lambda: AsyncLimiter(per_private_chat_per_second, 1)
+        self._overall = WindowLimiter(per_second, 1)
+        self._private: defaultdict[int, WindowLimiter] = defaultdict(
+            lambda: WindowLimiter(per_private_chat_per_second, 1)
         )
-        self._groups: defaultdict[int, AsyncLimiter] = defaultdict(
-            lambda: AsyncLimiter(per_group_per_minute, 60)
+        self._groups: defaultdict[int, WindowLimiter] = defaultdict(
+            lambda: WindowLimiter(per_group_per_minute, 60)
         )
         self._waiting: Counter[Priority] = Counter()
         self._turn = asyncio.Condition()
@@ -80,32 +131,43 @@ class SendBudget:
     @contextlib.asynccontextmanager
     async def slot(
         self, chat_id: int, priority: Priority, *, counts_for_chat: bool = True
-    ) -> AsyncIterator[None]:
-        """Wait until a message to ``chat_id`` may go out (reactions count only overall)."""
+    ) -> AsyncIterator[Callable[[], None]]:
+        """Wait until a message to ``chat_id`` may go out (reactions count only overall).
+
+        The priority gate is for the overall budget only: a reply waiting for its own
+        chat's budget (a busy group) must not hold up messages to other chats. Yields a
+        function to call right before the request if some work comes first (the worker's
+        claim), so that the windows count the message when it really leaves.
+        """
+        await self._sit_out_pause()
+        per_chat = self._chat_bucket(chat_id) if counts_for_chat else None
+        chat_stamp = await per_chat.acquire() if per_chat is not None else 0.0
         self._waiting[priority] += 1
         try:
             async with self._turn:
                 await self._turn.wait_for(lambda: not self._more_urgent_than(priority))
             await self._sit_out_pause()
-            per_chat: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
-            if counts_for_chat:
-                per_chat = self._chat_bucket(chat_id)
-            async with per_chat:
-                await self._sit_out_pause()
-                await self._overall.acquire()
+            # A 429 that comes while waiting holds everyone in the queue too.
+            overall_stamp = await self._overall.acquire(self._sit_out_pause)
         finally:
             self._waiting[priority] -= 1
             async with self._turn:
                 self._turn.notify_all()
-        yield
 
-    def _chat_bucket(self, chat_id: int) -> AsyncLimiter:
+        def leaving_now() -> None:  # count it in both windows when it leaves, not when granted
+            nonlocal overall_stamp, chat_stamp
+            overall_stamp = self._overall.restamp(overall_stamp)
+            if per_chat is not None:
+                chat_stamp = per_chat.restamp(chat_stamp)
+
+        leaving_now()
+        yield leaving_now
+
+    def _chat_bucket(self, chat_id: int) -> WindowLimiter:
         buckets = self._private if chat_id > 0 else self._groups
         if chat_id not in buckets and len(buckets) >= _BUCKETS_KEPT:
-            # Forget chats whose bucket is full again: they are as good as new.
-            for idle in [
-                chat for chat, bucket in buckets.items() if bucket.has_capacity(bucket.max_rate)
-            ]:
+            # Forget chats that sent nothing for a whole window: they are as good as new.
+            for idle in [chat for chat, bucket in buckets.items() if bucket.idle()]:
                 del buckets[idle]
         return buckets[chat_id]
 
@@ -247,11 +309,12 @@ class DeliveryWorker:
 
     async def _deliver(self, message: QueuedMessage) -> None:
         try:
-            async with self.budget.slot(message.chat_id, message.priority):
+            async with self.budget.slot(message.chat_id, message.priority) as leaving_now:
                 async with self.uow_factory() as uow:
                     claimed = await uow.outbox.claim(message.id, self.clock.now())
                     await uow.commit()
                 if claimed:
+                    leaving_now()
                     await self._send_and_record(message)
         except Exception:  # one message must never stop the others
             log.exception("delivery of outbox message %d failed", message.id)

@@ -13,11 +13,12 @@ from hearth.bot.middlewares.locale import LocaleMiddleware
 from hearth.bot.middlewares.registration import RegistrationMiddleware
 from hearth.bot.middlewares.unit_of_work import UnitOfWorkMiddleware
 from hearth.bot.operators import ChatAdminOperators
+from hearth.bot.quiz_rounds import QuizRounds
 from hearth.bot.welcomes import GroupWelcomes
 from hearth.handlers import build_router
 from hearth.services.communities import CommunityDefaults
 from hearth.services.directory import Directory
-from hearth.services.ports import Clock
+from hearth.services.ports import AnnouncementTimetable, Announcer, Clock, EventNotices
 from hearth.storage.activity_buffer import ActivityBuffer
 from hearth.storage.unit_of_work import UnitOfWorkFactory
 
@@ -35,6 +36,10 @@ def build_dispatcher(
     welcomes: GroupWelcomes,
     directory: Directory,
     acks: Acknowledgements,
+    announcer: Announcer,
+    timetable: AnnouncementTimetable,
+    event_notices: EventNotices,
+    quiz_rounds: QuizRounds,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
@@ -46,6 +51,10 @@ def build_dispatcher(
         defaults=defaults,
         welcomes=welcomes,
         acks=acks,
+        announcer=announcer,
+        timetable=timetable,
+        event_notices=event_notices,
+        quiz_rounds=quiz_rounds,
     )
     dispatcher.update.outer_middleware(inflight)
     dispatcher.update.outer_middleware(DedupeMiddleware(recent_updates))

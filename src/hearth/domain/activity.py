@@ -20,6 +20,7 @@ class ActivityKind(enum.StrEnum):
     RSVP = "rsvp"
     ATTENDANCE = "attendance"
     FEEDBACK = "feedback"
+    QUIZ_ANSWER = "quiz_answer"
 
 
 # Kinds that show a member chose to take part (joins and leaves are not participation).
@@ -33,6 +34,7 @@ PARTICIPATION_KINDS = frozenset(
         ActivityKind.RSVP,
         ActivityKind.ATTENDANCE,
         ActivityKind.FEEDBACK,
+        ActivityKind.QUIZ_ANSWER,
     }
 )
 

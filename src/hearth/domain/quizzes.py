@@ -9,11 +9,13 @@ that a round never fails half-way on Telegram's side.
 from __future__ import annotations
 
 import enum
+import random
 import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 QUESTION_LIMIT = 300
 OPTION_LIMIT = 100
@@ -183,6 +185,77 @@ def _correct_index(answer: str, options: Sequence[str]) -> int | None:
         if fingerprint(option) == wanted:
             return index
     return None
+
+
+# -- rounds
+
+
+class RoundStatus(enum.StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class QuizRound:
+    id: int
+    community_id: int
+    topic: str | None
+    question_ids: tuple[int, ...]
+    open_seconds: int
+    status: RoundStatus
+    next_position: int  # the next question to post
+    started_at: datetime
+
+    @property
+    def all_posted(self) -> bool:
+        return self.next_position >= len(self.question_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class QuizPoll:
+    """A quiz poll the bot posted (``round_id`` None: a practice question in private)."""
+
+    poll_id: str
+    round_id: int | None
+    community_id: int
+    question_id: int
+    position: int
+    chat_id: int
+    posted_at: datetime
+    closes_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PostedPoll:
+    """What Telegram answered when a quiz poll was posted."""
+
+    poll_id: str
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    option: int | None  # None: the vote was retracted
+    correct: bool
+    points: int
+
+
+def choose_questions(
+    candidates: Sequence[int], recently_asked: Iterable[int], count: int, rng: random.Random
+) -> list[int]:
+    """``count`` questions, those not asked recently first, in a random order."""
+    recent = set(recently_asked)
+    fresh = [question for question in candidates if question not in recent]
+    stale = [question for question in candidates if question in recent]
+    rng.shuffle(fresh)
+    rng.shuffle(stale)
+    return (fresh + stale)[:count]
+
+
+def season_start(day: date) -> date:
+    """The first day of the quiz season (a calendar quarter) that ``day`` falls in."""
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 # -- scoring

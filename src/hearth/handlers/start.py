@@ -1,4 +1,5 @@
-"""/start in private: consent to private messages, and deep links into a community."""
+"""/start in private: consent to private messages, deep links into a community, and the
+event check-in link of an attendance QR code."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message, Update
 
+from hearth.domain.events import parse_attendance_payload
 from hearth.domain.members import Person
-from hearth.handlers import texts
+from hearth.handlers import events, texts
 from hearth.handlers.filters import InPrivate
 from hearth.services import members
 from hearth.services.directory import Directory
@@ -31,14 +33,28 @@ async def start(
 ) -> None:
     if person is None:
         return
+    attendance_code = parse_attendance_payload(command.args)
     result = await members.start_bot(
         uow,
         directory,
         person=person,
-        payload=command.args,
+        payload=None if attendance_code else command.args,
         at=clock.now(),
         update_id=event_update.update_id,
     )
+    if attendance_code is not None:  # scanned at an event: check in, greet only newcomers
+        if result.first_start:
+            await message.answer(
+                texts.start_private(
+                    name=person.display_name,
+                    first_start=True,
+                    communities=[community.title for community in result.communities],
+                )
+            )
+        await events.attend_with(
+            message, uow, person, attendance_code, clock, event_update.update_id
+        )
+        return
     await message.answer(
         texts.start_private(
             name=person.display_name,

@@ -31,7 +31,13 @@ MEMBER_COMMANDS = (
     ("points", __("Your points, tier and points about to expire")),
     ("top", __("Leaderboard: /top [week|month|all]")),
     ("rewards", __("Rewards you can redeem with your points")),
+    ("quiz", __("Quizzes: /quiz to practise in private, /quiz top, /quiz topics")),
+    ("events", __("Upcoming events: answer Going, Maybe or Can't go")),
+    ("attend", __("Check in at an event on site: /attend CODE")),
     ("reminder", __("Daily check-in reminder: /reminder 20 or /reminder off")),
+    ("announcements", __("Announcements in private too: /announcements on|off")),
+    ("greetings", __("Anniversary and birthday greetings: /greetings on|off")),
+    ("birthday", __("Your birthday for a greeting: /birthday MM-DD or /birthday off")),
     ("settings", __("Your language")),
     ("help", __("What Hearth can do")),
 )
@@ -46,7 +52,18 @@ OPERATOR_COMMANDS = (
     ("reward_archive", __("Withdraw a reward: /reward_archive number")),
     ("redemptions", __("Pending redemptions to fulfil or cancel")),
     ("codes", __("Import voucher codes: send a CSV with the caption /codes number")),
+    ("event_new", __("New event: a short dialog in private, then publish it in the group")),
+    ("event_edit", __("Change an event: /event_edit number field value")),
+    ("event_cancel", __("Cancel an event and tell everyone registered: /event_cancel number")),
+    ("event_code", __("An event's attendance code and QR: /event_code number")),
+    ("event_report", __("Registrations, attendance, rating and NPS: /event_report number")),
+    ("announce", __("New announcement: text or photo, now or on a schedule (in private)")),
+    ("announcements_list", __("Scheduled announcements: pause, resume or delete them")),
     ("outbox", __("Messages the bot queued, sent and could not deliver")),
+    (
+        "quiz_import",
+        __("Add quiz questions: a YAML, CSV or JSON file with this caption; rounds: /quiz start"),
+    ),
 )
 
 
@@ -244,6 +261,8 @@ def reason_label(reason: str) -> str:
         return _("expired")
     if reason == "refund":
         return _("refund")
+    if reason == "event":
+        return _("event attendance")
     return quote(reason)
 
 

@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from hearth.services import points, reminders, tiers
-from hearth.services.ports import Clock, Notifier, UnitOfWorkFactory
+from hearth.scheduler.announcements import AnnouncementTimetable
+from hearth.services import events, greetings, points, reminders, tiers
+from hearth.services.ports import Clock, EventNotices, Greeter, Notifier, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,31 @@ async def tier_announcements(
     return await tiers.announce_tier_changes(uow_factory, notifier, clock.now())
 
 
+async def event_reminders(
+    uow_factory: UnitOfWorkFactory, notices: EventNotices, clock: Clock, hours: tuple[int, ...]
+) -> int:
+    return await events.send_reminders(uow_factory, notices, clock.now(), hours)
+
+
+async def event_feedback(
+    uow_factory: UnitOfWorkFactory, notices: EventNotices, clock: Clock
+) -> int:
+    return await events.request_feedback(uow_factory, notices, clock.now())
+
+
+async def send_greetings(uow_factory: UnitOfWorkFactory, greeter: Greeter, clock: Clock) -> int:
+    return await greetings.send_greetings(uow_factory, greeter, clock.now())
+
+
 def build_scheduler(
-    uow_factory: UnitOfWorkFactory, notifier: Notifier, clock: Clock
+    uow_factory: UnitOfWorkFactory,
+    notifier: Notifier,
+    clock: Clock,
+    *,
+    timetable: AnnouncementTimetable | None = None,
+    greeter: Greeter | None = None,
+    event_notices: EventNotices | None = None,
+    event_reminder_hours: tuple[int, ...] = (24, 1),
 ) -> AsyncIOScheduler:
     """The scheduler with Hearth's jobs (in memory: the database rows are the source of truth)."""
     scheduler = AsyncIOScheduler(
@@ -70,4 +94,26 @@ def build_scheduler(
         scheduler.add_job(
             job, CronTrigger(minute=minute), args=args, id=job_id, replace_existing=True
         )
+    if greeter is not None:
+        scheduler.add_job(
+            send_greetings,
+            CronTrigger(minute=10),
+            args=(uow_factory, greeter, clock),
+            id="greetings",
+            replace_existing=True,
+        )
+    if event_notices is not None:  # every 5 minutes: a reminder is due within minutes
+        for job_id, job, args in (
+            ("events.reminders", event_reminders, (event_reminder_hours,)),
+            ("events.feedback", event_feedback, ()),
+        ):
+            scheduler.add_job(
+                job,
+                CronTrigger(minute="*/5"),
+                args=(uow_factory, event_notices, clock, *args),
+                id=job_id,
+                replace_existing=True,
+            )
+    if timetable is not None:  # one job per announcement, rebuilt from the database
+        timetable.attach(scheduler)
     return scheduler

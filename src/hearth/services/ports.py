@@ -8,7 +8,10 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from hearth.domain.activity import ActivityKind, ActivityRecord
+from hearth.domain.announcements import Announcement, NewAnnouncement, RunStatus
 from hearth.domain.delivery import OutboxCounts, OutboxStatus, OutgoingMessage, QueuedMessage
+from hearth.domain.events import Event, EventDraft, RsvpCounts, RsvpStatus
+from hearth.domain.greetings import Birthday, Greeting, GreetingCandidate
 from hearth.domain.members import (
     ChatRole,
     CommunityProfile,
@@ -18,6 +21,16 @@ from hearth.domain.members import (
     Person,
 )
 from hearth.domain.points import ExpiringLot, LedgerLine, Lot, NewEntry, ReminderTarget, Tier
+from hearth.domain.quizzes import (
+    AnswerLine,
+    PostedPoll,
+    Question,
+    QuizPoll,
+    QuizRound,
+    RoundResult,
+    RoundStatus,
+    StoredAnswer,
+)
 from hearth.domain.rewards import NewReward, Redemption, RedemptionLine, RedemptionStatus, Reward
 from hearth.domain.streaks import CheckinOutcome, StreakState
 
@@ -288,6 +301,154 @@ class RewardsRepository(Protocol):
     async def count_pending(self, community_ids: Collection[int]) -> int: ...
 
 
+class EventsRepository(Protocol):
+    """Events, RSVPs, attendance and feedback. Never commits."""
+
+    async def add(
+        self,
+        community_id: int,
+        draft: EventDraft,
+        *,
+        code: str,
+        actor_id: int | None,
+        now: datetime,
+    ) -> Event | None:
+        """Store a scheduled event; None when ``code`` belongs to another event already."""
+        ...
+
+    async def get(self, event_id: int, *, lock: bool = False) -> Event | None:
+        """An event; ``lock`` serialises RSVPs to it until the transaction ends."""
+        ...
+
+    async def by_code(self, code: str) -> Event | None: ...
+
+    async def set_card(self, event_id: int, message_id: int | None) -> None: ...
+
+    async def change(self, event_id: int, now: datetime, **changes: Any) -> Event | None:
+        """Change a scheduled event's fields; None when it is cancelled or unknown."""
+        ...
+
+    async def cancel(self, event_id: int, now: datetime) -> bool:
+        """Cancel a scheduled event; False when it was cancelled already."""
+        ...
+
+    async def upcoming(
+        self, community_ids: Collection[int], now: datetime, limit: int
+    ) -> list[Event]:
+        """Scheduled events that have not ended, soonest first."""
+        ...
+
+    async def starting_between(self, start: datetime, end: datetime) -> list[Event]: ...
+
+    async def awaiting_feedback(
+        self, ended_after: datetime, ended_before: datetime
+    ) -> list[Event]: ...
+
+    async def mark_feedback_requested(self, event_id: int, now: datetime) -> bool: ...
+
+    async def rsvp(self, event_id: int, member_id: int) -> RsvpStatus | None: ...
+
+    async def set_rsvp(
+        self, event_id: int, member_id: int, status: RsvpStatus, now: datetime
+    ) -> None: ...
+
+    async def counts(self, event_id: int) -> RsvpCounts: ...
+
+    async def first_waitlisted(self, event_id: int, limit: int) -> list[int]:
+        """Member ids at the head of the waitlist, first come first."""
+        ...
+
+    async def members_with(self, event_id: int, statuses: Collection[RsvpStatus]) -> list[int]: ...
+
+    async def to_remind(self, event_id: int, hours: int) -> list[int]:
+        """Going, reachable members not yet reminded ``hours`` (or fewer) before the start."""
+        ...
+
+    async def mark_reminded(self, event_id: int, member_id: int, hours: int) -> None: ...
+
+    async def attend(self, event_id: int, member_id: int, now: datetime) -> bool:
+        """Record attendance; False when it was recorded before."""
+        ...
+
+    async def attended(self, event_id: int, member_id: int) -> bool: ...
+
+    async def attendees(self, event_id: int) -> list[int]: ...
+
+    async def save_feedback(
+        self, event_id: int, member_id: int, now: datetime, **answers: int | str | None
+    ) -> None: ...
+
+    async def feedback(self, event_id: int) -> list[tuple[int | None, int | None, str | None]]:
+        """(rating, recommend, comment) per attendee who answered."""
+        ...
+
+
+class AnnouncementRepository(Protocol):
+    """Announcements and the record of their runs. Never commits."""
+
+    async def add(
+        self, announcement: NewAnnouncement, *, actor_id: int | None, now: datetime
+    ) -> Announcement: ...
+
+    async def get(self, announcement_id: int) -> Announcement | None:
+        """An announcement that is not deleted."""
+        ...
+
+    async def of_communities(self, community_ids: Collection[int]) -> list[Announcement]:
+        """Announcements not deleted and not finished, oldest first."""
+        ...
+
+    async def scheduled(self) -> list[Announcement]:
+        """Every announcement that may still run: not paused, deleted or finished."""
+        ...
+
+    async def set_paused(self, announcement_id: int, paused: bool, now: datetime) -> bool:
+        """Pause or resume; False when it already was."""
+        ...
+
+    async def delete(self, announcement_id: int, now: datetime) -> bool: ...
+
+    async def finish(self, announcement_id: int, now: datetime) -> None: ...
+
+    async def record_run(
+        self, announcement_id: int, scheduled_for: datetime, status: RunStatus, now: datetime
+    ) -> bool:
+        """Claim one scheduled instant; False when it was decided before."""
+        ...
+
+    async def last_runs(self, announcement_ids: Collection[int]) -> dict[int, datetime]: ...
+
+    async def runs(self, announcement_id: int) -> list[tuple[datetime, RunStatus]]: ...
+
+    async def private_audience(self, community_id: int) -> list[MemberProfile]:
+        """Current members who started the bot, can be reached and did not opt out."""
+        ...
+
+    async def set_private_copies(
+        self, member_id: int, community_ids: Collection[int], enabled: bool, now: datetime
+    ) -> None: ...
+
+
+class GreetingsRepository(Protocol):
+    """Birthdays and the greetings opt-in. Never commits."""
+
+    async def set_birthday(
+        self, member_id: int, birthday: Birthday | None, now: datetime
+    ) -> None: ...
+
+    async def birthday(self, member_id: int) -> Birthday | None: ...
+
+    async def set_greetings(
+        self, member_id: int, community_ids: Collection[int], enabled: bool, now: datetime
+    ) -> None: ...
+
+    async def greetings_on(self, member_id: int) -> bool: ...
+
+    async def candidates(self, community_id: int) -> list[GreetingCandidate]:
+        """Current members who opted in, started the bot and can be reached."""
+        ...
+
+
 class AuditLog(Protocol):
     async def record(
         self,
@@ -342,6 +503,97 @@ class OutboxRepository(Protocol):
     async def status_of(self, dedupe_key: str) -> OutboxStatus | None: ...
 
 
+class QuizRepository(Protocol):
+    """The question bank, rounds, the polls they posted and the answers to them."""
+
+    async def fingerprints(self, community_id: int) -> set[str]: ...
+
+    async def add_questions(
+        self, community_id: int, questions: Sequence[Question], now: datetime, actor: int | None
+    ) -> int: ...
+
+    async def topics(self, community_id: int) -> dict[str, int]: ...
+
+    async def questions(
+        self, community_id: int, topic: str | None = None
+    ) -> list[tuple[int, Question]]: ...
+
+    async def question(self, question_id: int) -> tuple[int, Question] | None: ...
+
+    async def recently_asked(self, community_id: int, since: datetime) -> set[int]: ...
+
+    async def add_round(
+        self,
+        community_id: int,
+        question_ids: Sequence[int],
+        *,
+        topic: str | None,
+        open_seconds: int,
+        now: datetime,
+        actor: int | None,
+        schedule_key: str | None = None,
+    ) -> int | None: ...
+
+    async def round(self, round_id: int) -> QuizRound | None: ...
+
+    async def running_rounds(self, community_id: int | None = None) -> list[QuizRound]: ...
+
+    async def advance_round(self, round_id: int, expected_position: int) -> bool: ...
+
+    async def finish_round(
+        self, round_id: int, now: datetime, status: RoundStatus = RoundStatus.FINISHED
+    ) -> bool: ...
+
+    async def rounds_since(self, community_id: int, since: datetime) -> list[QuizRound]: ...
+
+    async def add_poll(
+        self,
+        poll_id: str,
+        *,
+        round_id: int | None,
+        community_id: int,
+        question_id: int,
+        position: int,
+        chat_id: int,
+        message_id: int,
+        posted_at: datetime,
+        closes_at: datetime,
+    ) -> None: ...
+
+    async def poll(self, poll_id: str) -> QuizPoll | None: ...
+
+    async def polls_of(self, round_id: int) -> list[QuizPoll]: ...
+
+    async def answer(self, poll_id: str, member_id: int) -> StoredAnswer | None: ...
+
+    async def record_answer(
+        self,
+        poll: QuizPoll,
+        *,
+        community_id: int,
+        member_id: int,
+        topic: str,
+        option: int,
+        correct: bool,
+        points: int,
+        now: datetime,
+    ) -> bool: ...
+
+    async def retract_answer(self, poll_id: str, member_id: int) -> bool: ...
+
+    async def round_answers(self, round_id: int) -> list[AnswerLine]: ...
+
+    async def season_points(
+        self, community_id: int, since: datetime, limit: int
+    ) -> list[tuple[int, int, int]]: ...
+
+    async def topic_record(self, community_id: int, member_id: int) -> list[tuple[str, bool]]: ...
+
+    async def answered_questions(self, community_id: int, member_id: int) -> set[int]: ...
+
+    async def practice_answers_since(self, member_id: int, since: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories never commit; the unit of work does."""
 
@@ -370,10 +622,22 @@ class UnitOfWork(Protocol):
     def rewards(self) -> RewardsRepository: ...
 
     @property
+    def events(self) -> EventsRepository: ...
+
+    @property
+    def announcements(self) -> AnnouncementRepository: ...
+
+    @property
+    def greetings(self) -> GreetingsRepository: ...
+
+    @property
     def processed_updates(self) -> ProcessedUpdates: ...
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def quizzes(self) -> QuizRepository: ...
 
     async def commit(self) -> None: ...
 
@@ -419,6 +683,126 @@ class Notifier(Protocol):
         community: CommunityProfile,
         tier: Tier,
     ) -> bool: ...
+
+
+class EventNotices(Protocol):
+    """What the events feature writes on its own initiative, queued in the outbox of the
+    caller's transaction: the group card's live counts (coalesced) and private notices.
+
+    ``key`` is the decision's natural idempotency key; the private notices return True
+    when the message was new.
+    """
+
+    async def card_changed(
+        self, uow: UnitOfWork, event: Event, community: CommunityProfile, counts: RsvpCounts
+    ) -> None:
+        """Refresh the group card; many changes within a short window become one edit."""
+        ...
+
+    async def moved_up(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        event: Event,
+    ) -> bool: ...
+
+    async def cancelled(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        event: Event,
+    ) -> bool: ...
+
+    async def reminder(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        event: Event,
+        hours: int,
+    ) -> bool: ...
+
+    async def feedback_request(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        event: Event,
+    ) -> bool: ...
+
+
+class Announcer(Protocol):
+    """Queues an announcement's run in the outbox of the caller's transaction."""
+
+    async def announce(
+        self,
+        uow: UnitOfWork,
+        announcement: Announcement,
+        community: CommunityProfile,
+        scheduled_for: datetime,
+        recipients: Sequence[MemberProfile],
+    ) -> int:
+        """The group message and a private copy per recipient, each under a dedupe key of
+        announcement × ``scheduled_for`` × chat; how many were new."""
+        ...
+
+
+class Greeter(Protocol):
+    """Queues a greeting in the member's language in the caller's transaction."""
+
+    async def greet(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        greeting: Greeting,
+    ) -> bool:
+        """True when the greeting was new (``key`` makes it once a year)."""
+        ...
+
+
+class AnnouncementTimetable(Protocol):
+    """Keeps the scheduler's jobs in step with the stored announcements."""
+
+    def changed(self, announcement_id: int) -> None:
+        """An announcement was created, paused, resumed or deleted (call after commit)."""
+        ...
+
+
+class QuizPoster(Protocol):
+    """Posts quiz polls (Telegram must tell their ids) and queues round results."""
+
+    async def post_question(
+        self,
+        community: CommunityProfile,
+        question: Question,
+        *,
+        position: int,
+        total: int,
+        open_seconds: int,
+    ) -> PostedPoll | None:
+        """Post one question as a quiz poll in the group; None when Telegram refused it."""
+        ...
+
+    async def results(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        community: CommunityProfile,
+        result: RoundResult,
+        *,
+        hardest: Question | None,
+        names: Mapping[int, str],
+    ) -> bool:
+        """Queue the round's results for the group, in the outbox of ``uow``."""
+        ...
 
 
 UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]

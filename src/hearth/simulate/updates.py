@@ -191,6 +191,19 @@ def callback_query(
     return _update("callback_query", body, update_id)
 
 
+def poll_answer(
+    person: JsonDict, poll_id: str, option_ids: list[int], *, update_id: int | None = None
+) -> JsonDict:
+    """A vote on a non-anonymous poll (an empty ``option_ids`` retracts the vote)."""
+    body = {
+        "poll_id": poll_id,
+        "user": person,
+        "option_ids": option_ids,
+        "option_persistent_ids": [str(option) for option in option_ids],
+    }
+    return _update("poll_answer", body, update_id)
+
+
 def _update(kind: str, body: JsonDict, update_id: int | None) -> JsonDict:
     payload: JsonDict = {kind: body}
     if update_id is not None:

@@ -8,7 +8,11 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hearth.storage.announcements import SqlAnnouncementRepository
+from hearth.storage.events import SqlEventsRepository
+from hearth.storage.greetings import SqlGreetingsRepository
 from hearth.storage.outbox import SqlOutboxRepository
+from hearth.storage.quizzes import SqlQuizRepository
 from hearth.storage.repositories import (
     SqlActivityRepository,
     SqlAuditLog,
@@ -83,12 +87,28 @@ class SqlUnitOfWork:
         return SqlRewardsRepository(self.session, self._dialect)
 
     @property
+    def events(self) -> SqlEventsRepository:
+        return SqlEventsRepository(self.session, self._dialect)
+
+    @property
+    def announcements(self) -> SqlAnnouncementRepository:
+        return SqlAnnouncementRepository(self.session, self._dialect)
+
+    @property
+    def greetings(self) -> SqlGreetingsRepository:
+        return SqlGreetingsRepository(self.session, self._dialect)
+
+    @property
     def processed_updates(self) -> SqlProcessedUpdates:
         return SqlProcessedUpdates(self.session, self._dialect)
 
     @property
     def outbox(self) -> SqlOutboxRepository:
         return SqlOutboxRepository(self.session, self._dialect)
+
+    @property
+    def quizzes(self) -> SqlQuizRepository:
+        return SqlQuizRepository(self.session, self._dialect)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)

@@ -1,0 +1,226 @@
+"""A quiz round as a state machine: posting, answers (late, retracted, replayed), results."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hearth.domain.members import ChatRole, CommunityProfile, Person
+from hearth.domain.quizzes import PostedPoll, Question, RoundResult
+from hearth.services import quizzes
+from hearth.services.ports import UnitOfWork
+from hearth.services.quizzes import AnswerOutcome
+from hearth.simulate.clock import VirtualClock
+from hearth.storage.unit_of_work import UnitOfWorkFactory
+
+GROUP = -1001000000001
+ALICE, BORIS, CAROL = 101, 102, 103
+START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+BANK = [
+    {"text": f"Question {n}?", "options": ["right", "wrong"], "correct": 1, "topic": topic}
+    for n, topic in enumerate(["maintenance", "maintenance", "history"])
+]
+
+
+@dataclass
+class FakePoster:
+    """Stands in for Telegram: every poll gets the id ``poll-<n>``; results are recorded."""
+
+    posted: list[tuple[str, Question]] = field(default_factory=list)
+    results_told: list[tuple[str, RoundResult, Question | None, dict[int, str]]] = field(
+        default_factory=list
+    )
+
+    async def post_question(
+        self,
+        community: CommunityProfile,
+        question: Question,
+        *,
+        position: int,
+        total: int,
+        open_seconds: int,
+    ) -> PostedPoll | None:
+        poll_id = f"poll-{len(self.posted)}"
+        self.posted.append((poll_id, question))
+        return PostedPoll(poll_id, 500 + len(self.posted))
+
+    async def results(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        community: CommunityProfile,
+        result: RoundResult,
+        *,
+        hardest: Question | None,
+        names: Mapping[int, str],
+    ) -> bool:
+        self.results_told.append((key, result, hardest, dict(names)))
+        return True
+
+
+@pytest.fixture
+async def community(uow_factory: UnitOfWorkFactory) -> CommunityProfile:
+    async with uow_factory() as uow:
+        await uow.communities.add(GROUP, "Owners", timezone="UTC", locale="en", now=START)
+        for member, name in ((ALICE, "Alice"), (BORIS, "Boris"), (CAROL, "Carol")):
+            await uow.members.upsert(Person(member, name), START)
+            await uow.memberships.add(GROUP, member, role=ChatRole.MEMBER, now=START)
+        report = await quizzes.import_questions(uow, GROUP, BANK, now=START, actor=None)
+        assert report.added == 3
+        await uow.commit()
+        found = await uow.communities.get(GROUP)
+    assert found is not None
+    return found
+
+
+async def answer(
+    uow_factory: UnitOfWorkFactory, poll_id: str, member: int, options: list[int], at: datetime
+) -> AnswerOutcome:
+    async with uow_factory() as uow:
+        outcome = await quizzes.record_answer(
+            uow, poll_id=poll_id, member_id=member, option_ids=options, now=at
+        )
+        await uow.commit()
+    return outcome
+
+
+async def balance(uow_factory: UnitOfWorkFactory, member: int) -> int:
+    async with uow_factory() as uow:
+        return await uow.points.balance(GROUP, member)
+
+
+async def test_a_whole_round_posts_each_question_after_the_last_closed_and_credits_once(
+    uow_factory: UnitOfWorkFactory, community: CommunityProfile
+) -> None:
+    clock = VirtualClock(START)
+    poster = FakePoster()
+    async with uow_factory() as uow:
+        started = await quizzes.start_round(
+            uow, community, topic=None, count=2, now=START, actor=7, rng=random.Random(1)
+        )
+        await uow.commit()
+    assert started is not None
+
+    wake = await quizzes.step(uow_factory, poster, clock, started.id)
+    assert len(poster.posted) == 1
+    assert wake == START + timedelta(seconds=32)  # 30 s open + 2 s grace
+    assert await quizzes.step(uow_factory, poster, clock, started.id) == wake  # still open
+    assert len(poster.posted) == 1
+
+    first, _ = poster.posted[0]
+    assert await answer(uow_factory, first, ALICE, [0], START) is AnswerOutcome.RECORDED
+    assert await answer(uow_factory, first, ALICE, [0], START) is AnswerOutcome.REPEATED
+    assert await answer(uow_factory, first, BORIS, [1], START + timedelta(seconds=5)) is (
+        AnswerOutcome.RECORDED
+    )
+    # Carol votes, takes it back, votes again later: only the last vote stands.
+    await answer(uow_factory, first, CAROL, [1], START + timedelta(seconds=1))
+    assert await answer(uow_factory, first, CAROL, [], START + timedelta(seconds=2)) is (
+        AnswerOutcome.RETRACTED
+    )
+    await answer(uow_factory, first, CAROL, [0], START + timedelta(seconds=15))
+    assert await answer(uow_factory, "someone-elses-poll", ALICE, [0], START) is (
+        AnswerOutcome.NOT_OURS
+    )
+
+    clock.set(START + timedelta(seconds=40))
+    await quizzes.step(uow_factory, poster, clock, started.id)
+    second, _ = poster.posted[1]
+    assert await answer(uow_factory, first, BORIS, [0], clock.now()) is AnswerOutcome.LATE
+    await answer(uow_factory, second, ALICE, [0], clock.now() + timedelta(seconds=30))
+
+    clock.set(START + timedelta(seconds=80))
+    assert await quizzes.step(uow_factory, poster, clock, started.id) is None  # over
+    assert await quizzes.step(uow_factory, poster, clock, started.id) is None  # and stays so
+
+    (key, result, hardest, names) = poster.results_told[0]
+    assert len(poster.results_told) == 1
+    assert key == f"quiz-results:{started.id}"
+    assert result.players == 3
+    assert [(s.member_id, s.points) for s in result.top] == [(ALICE, 25), (CAROL, 13), (BORIS, 0)]
+    assert names[ALICE] == "Alice"
+    assert hardest == poster.posted[0][1]  # 2 of 3 right, against 1 of 1
+    assert await balance(uow_factory, ALICE) == 25  # 15 for the instant answer, 10 at the bell
+    assert await balance(uow_factory, CAROL) == 13  # the vote at 15 s, not the retracted one
+    assert await balance(uow_factory, BORIS) == 0
+
+
+async def test_one_round_at_a_time_and_an_unknown_topic_is_refused(
+    uow_factory: UnitOfWorkFactory, community: CommunityProfile
+) -> None:
+    async with uow_factory() as uow:
+        with pytest.raises(quizzes.NoQuestions):
+            await quizzes.start_round(
+                uow, community, topic="cooking", count=3, now=START, actor=7, rng=random.Random()
+            )
+        await quizzes.start_round(
+            uow, community, topic="history", count=3, now=START, actor=7, rng=random.Random()
+        )
+        with pytest.raises(quizzes.RoundAlreadyRunning):
+            await quizzes.start_round(
+                uow, community, topic=None, count=3, now=START, actor=7, rng=random.Random()
+            )
+
+
+async def test_a_scheduled_run_starts_once_however_often_it_is_triggered(
+    uow_factory: UnitOfWorkFactory, community: CommunityProfile
+) -> None:
+    async with uow_factory() as uow:
+        first = await quizzes.start_round(
+            uow,
+            community,
+            topic=None,
+            count=1,
+            now=START,
+            actor=None,
+            rng=random.Random(),
+            schedule_key="quiz:1:2026-03-02T20:00",
+        )
+        assert first is not None
+        await uow.quizzes.finish_round(first.id, START)
+        again = await quizzes.start_round(
+            uow,
+            community,
+            topic=None,
+            count=1,
+            now=START,
+            actor=None,
+            rng=random.Random(),
+            schedule_key="quiz:1:2026-03-02T20:00",
+        )
+        assert again is None
+
+
+async def test_practice_picks_topics_not_mastered_and_pays_a_little_a_few_times_a_day(
+    uow_factory: UnitOfWorkFactory, community: CommunityProfile
+) -> None:
+    async with uow_factory() as uow:
+        for index in range(6):  # Alice has mastered maintenance in earlier practice
+            poll_id = f"old-{index}"
+            await uow.quizzes.add_poll(
+                poll_id,
+                round_id=None,
+                community_id=GROUP,
+                question_id=1,
+                position=0,
+                chat_id=ALICE,
+                message_id=index,
+                posted_at=START,
+                closes_at=START + timedelta(days=1),
+            )
+            await uow.commit()
+            outcome = await quizzes.record_answer(
+                uow, poll_id=poll_id, member_id=ALICE, option_ids=[0], now=START
+            )
+            assert outcome is AnswerOutcome.RECORDED
+        await uow.commit()
+        assert await quizzes.interests(uow, GROUP, ALICE) == {"maintenance"}
+        picked = await quizzes.practice_question(uow, community, ALICE, random.Random(3))
+    assert picked is not None
+    assert picked[1].topic == "history"
+    # Practice pays 2 points for each of the first answers of the day, then nothing.
+    assert await balance(uow_factory, ALICE) == 2 * (quizzes.PRACTICE_CREDITED_PER_DAY)
