@@ -278,8 +278,19 @@ class DeliveryWorker:
                 taken = 0
             if taken:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=await self._idle_seconds())
+            await self._idle()
+
+    async def _idle(self) -> None:
+        """Wait for something new: a wake-up, a message in flight finishing, or the next due."""
+        waker = asyncio.create_task(self._wakeup.wait())
+        try:
+            # Due messages whose chats are busy cannot start before a send in flight ends.
+            timeout = self.poll_seconds if self._in_flight else await self._idle_seconds()
+            await asyncio.wait(
+                {waker, *self._in_flight}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            waker.cancel()
 
     async def _idle_seconds(self) -> float:
         async with self.uow_factory() as uow:
@@ -347,6 +358,11 @@ class DeliveryWorker:
             await self._record(lambda uow: uow.outbox.give_up(outbox_id, FAILED, reason))
         except (TelegramNetworkError, TelegramServerError, TelegramAPIError, OSError) as error:
             await self._transient(message, attempts, f"{type(error).__name__}: {error}")
+        except Exception as error:  # e.g. a payload aiogram refuses: never tried again
+            self.stats.failed += 1
+            log.exception("outbox %d could not be sent", outbox_id)
+            reason = f"{type(error).__name__}: {error}"
+            await self._record(lambda uow: uow.outbox.give_up(outbox_id, FAILED, reason))
         else:
             self.stats.sent += 1
             now = self.clock.now()

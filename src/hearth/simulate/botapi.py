@@ -14,10 +14,13 @@ import contextlib
 import copy
 import itertools
 import json
+import os
 import re
+import signal
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
@@ -26,6 +29,7 @@ from aiohttp import BodyPartReader, web
 __all__ = [
     "DEFAULT_EXCLUDED_UPDATE_TYPES",
     "BotApiStandIn",
+    "RateLimits",
     "RecordedCall",
     "SentPoll",
 ]
@@ -190,6 +194,45 @@ class _Fault:
     remaining: int
 
 
+@dataclass
+class RateLimits:
+    """Telegram's flood limits, as the stand-in enforces them (see ``enforce_limits``).
+
+    Each limit is "at most N accepted calls in any window of T seconds" (None: not enforced).
+    ``tolerance`` shortens every window by that fraction, so that requests the bot spaced
+    exactly right but that arrive a few milliseconds early over HTTP are not punished.
+    """
+
+    per_second: float | None = 30  # all chats together
+    per_chat_per_second: float | None = 1  # one private chat
+    per_group_per_minute: float | None = 20  # one group or channel
+    retry_after: int = 1  # what a 429 asks for
+    tolerance: float = 0.05
+    _overall: deque[float] = field(default_factory=deque, repr=False)
+    _chats: dict[int, deque[float]] = field(default_factory=dict, repr=False)
+
+    def admits(self, chat_id: int | None, now: float, *, per_chat: bool) -> bool:
+        """Whether a call now keeps within every limit; an admitted call is counted."""
+        checks: list[tuple[deque[float], float, float]] = []
+        if self.per_second is not None:
+            checks.append((self._overall, self.per_second, 1.0))
+        if per_chat and chat_id is not None:
+            window, limit = (1.0, self.per_chat_per_second)
+            if chat_id < 0:
+                window, limit = (60.0, self.per_group_per_minute)
+            if limit is not None:
+                checks.append((self._chats.setdefault(chat_id, deque()), limit, window))
+        for stamps, limit, window in checks:
+            horizon = now - window * (1 - self.tolerance)
+            while stamps and stamps[0] <= horizon:
+                stamps.popleft()
+            if len(stamps) >= limit:
+                return False
+        for stamps, _, _ in checks:
+            stamps.append(now)
+        return True
+
+
 class _ApiError(Exception):
     """Raised by handlers to answer with a Bot API error object."""
 
@@ -281,6 +324,14 @@ class BotApiStandIn:
         self._admins: dict[int, list[JsonDict]] = {}
         self._blocked: set[int] = set()
         self._faults: list[_Fault] = []
+        self._limits: RateLimits | None = None
+        #: How many calls were answered 429 because they broke the enforced limits.
+        self.limit_violations = 0
+        #: Every call answered with an error, with its ``error_code``, oldest first.
+        self.errors: list[tuple[RecordedCall, int]] = []
+        #: Messages the stand-in accepted from ``send*`` and forwards (not edits), oldest first.
+        self.delivered: list[JsonDict] = []
+        self._on_delivered: Callable[[JsonDict], None] | None = None
 
         self._messages: dict[tuple[int, int], JsonDict] = {}
         self._last_message_id: dict[int, int] = {}
@@ -540,6 +591,74 @@ class BotApiStandIn:
         """Undo :meth:`block_chat`."""
         self._blocked.discard(chat_id)
 
+    def rate_limit(
+        self,
+        *,
+        retry_after: int = 1,
+        chat_id: int | None = None,
+        times: int = 1,
+        method: str = "sendMessage",
+    ) -> None:
+        """Answer the next ``times`` calls (to ``chat_id``, if given) with 429 ``retry_after``."""
+        self.fail_next(
+            method,
+            error_code=429,
+            description=f"Too Many Requests: retry after {retry_after}",
+            retry_after=retry_after,
+            chat_id=chat_id,
+            times=times,
+        )
+
+    def bad_request(
+        self,
+        *,
+        description: str = "Bad Request: chat not found",
+        chat_id: int | None = None,
+        times: int = 1,
+        method: str = "sendMessage",
+    ) -> None:
+        """Answer the next ``times`` calls (to ``chat_id``, if given) with 400 ``description``."""
+        self.fail_next(
+            method, error_code=400, description=description, chat_id=chat_id, times=times
+        )
+
+    def enforce_limits(self, limits: RateLimits | None = None) -> RateLimits:
+        """Answer 429 to every send or edit that breaks Telegram's limits (None: the defaults).
+
+        Violations are counted in :attr:`limit_violations`; a rejected call does not use up
+        any budget. Reactions count against the overall limit only. Returns the limits in force.
+        """
+        self._limits = limits if limits is not None else RateLimits()
+        return self._limits
+
+    def stop_enforcing_limits(self) -> None:
+        self._limits = None
+
+    def on_delivered(self, hook: Callable[[JsonDict], None] | None) -> None:
+        """Call ``hook(message)`` right after a message is accepted, before the bot hears back."""
+        self._on_delivered = hook
+
+    def kill_after_delivering(self, count: int, pid: int, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` to process ``pid`` right after the ``count``-th accepted message.
+
+        The message is recorded (the member got it) but the bot never sees the answer: a
+        deterministic "crash while sending" for crash tests.
+        """
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        target = len(self.delivered) + count
+
+        def hook(message: JsonDict) -> None:
+            if len(self.delivered) == target:
+                os.kill(pid, sig)
+                self._on_delivered = None
+
+        self._on_delivered = hook
+
+    def delivered_to(self, chat_id: int) -> list[JsonDict]:
+        """The messages the stand-in accepted for ``chat_id`` (sends and forwards), oldest first."""
+        return [message for message in self.delivered if message["chat"]["id"] == chat_id]
+
     # --------------------------------------------------------------------- chats and members
 
     def set_chat(self, chat: JsonDict) -> None:
@@ -580,12 +699,18 @@ class BotApiStandIn:
             params = await _read_params(request)
         except _ApiError as exc:
             return exc.response()
-        self.calls.append(RecordedCall(method, params, self._clock()))
+        call = RecordedCall(method, params, self._clock())
+        self.calls.append(call)
         self._calls_signal.notify()
         try:
             result = await self._dispatch(method.lower(), params)
         except _ApiError as exc:
+            self.errors.append((call, exc.error_code))
             return exc.response()
+        if _is_new_message(method.lower(), result):
+            self.delivered.append(result)
+            if self._on_delivered is not None:
+                self._on_delivered(result)
         return web.json_response({"ok": True, "result": result})
 
     async def _dispatch(self, method: str, params: JsonDict) -> Any:
@@ -600,7 +725,23 @@ class BotApiStandIn:
             chat_id = params.get("chat_id")
             if isinstance(chat_id, int) and chat_id in self._blocked:
                 raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        if self._limits is not None:
+            self._enforce(method, params, self._limits)
         return await handler(params)
+
+    def _enforce(self, method: str, params: JsonDict, limits: RateLimits) -> None:
+        counted = method in _DELIVERY_METHODS or method.startswith(("send", "editmessage"))
+        if method == "sendchataction" or not (counted or method == "setmessagereaction"):
+            return
+        chat_id = params.get("chat_id")
+        chat = chat_id if isinstance(chat_id, int) else None
+        if not limits.admits(chat, time.monotonic(), per_chat=counted):
+            self.limit_violations += 1
+            raise _ApiError(
+                429,
+                f"Too Many Requests: retry after {limits.retry_after}",
+                {"retry_after": limits.retry_after},
+            )
 
     def _take_fault(self, method: str, params: JsonDict) -> _Fault | None:
         for fault in self._faults:
@@ -1190,6 +1331,14 @@ def _as_int(value: Any, default: int) -> int:
     if isinstance(value, str) and _INTEGER_RE.fullmatch(value.strip()):
         return int(value)
     return default
+
+
+def _is_new_message(method: str, result: Any) -> bool:
+    return (
+        (method.startswith("send") or method in {"copymessage", "forwardmessage"})
+        and isinstance(result, dict)
+        and "chat" in result
+    )
 
 
 def _update_type(update: JsonDict) -> str | None:
