@@ -229,3 +229,33 @@ async def _running_round(bot: BotHarness) -> int:
     async with bot.uow() as uow:
         (running,) = await uow.quizzes.running_rounds(GROUP_ID)
     return running.id
+
+
+async def test_operators_schedule_list_and_remove_quiz_rounds(bot: BotHarness) -> None:
+    await group_with_bank(bot)
+
+    await bot.feed(
+        said(OPERATOR, "/quiz schedule every Friday 20:00 topic=safety questions=3", NOW)
+    )
+    await bot.feed(said(OPERATOR, "/quiz schedule whenever you like", NOW))
+    await bot.feed(said(OPERATOR, "/quiz schedule every day 08:00 colour=red", NOW))
+    await bot.feed(said(OPERATOR, "/quiz schedules", NOW))
+    await bot.feed(said(OPERATOR, "/quiz unschedule 1", NOW))
+    await bot.feed(said(OPERATOR, "/quiz unschedule 1", NOW))
+    await bot.feed(said(ALICE, "/quiz schedule every day 09:00", NOW))
+
+    scheduled, unreadable, bad_option, listing, removed, again, refused = bot.session.texts_to(
+        GROUP_ID
+    )
+    assert scheduled == (
+        "Quiz #1 is scheduled every Friday at 20:00: 3 questions, topic “safety”.\n"
+        "First round: Fri 2026-03-06 20:00."
+    )
+    assert unreadable.startswith("Please add a time of day, for example “every Monday 09:00”.")
+    assert bad_option.startswith("Usage: /quiz schedule WHEN [topic=…] [questions=N]")
+    assert "#1 every Friday at 20:00 · 3 questions, topic “safety” · next: Fri 2026-03-06" in (
+        listing
+    )
+    assert removed == "Quiz #1 is no longer scheduled."
+    assert again == "There is no scheduled quiz #1 here. See /quiz schedules."
+    assert refused == "This command is for the community's operators."

@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from hearth.domain.members import ChatRole, CommunityProfile, Person
 from hearth.domain.quizzes import PostedPoll, Question, RoundResult
+from hearth.domain.schedules import InvalidSchedule
+from hearth.scheduler.quizzes import QuizTimetable
 from hearth.services import quizzes
 from hearth.services.ports import UnitOfWork
 from hearth.services.quizzes import AnswerOutcome
@@ -224,3 +227,117 @@ async def test_practice_picks_topics_not_mastered_and_pays_a_little_a_few_times_
     assert picked[1].topic == "history"
     # Practice pays 2 points for each of the first answers of the day, then nothing.
     assert await balance(uow_factory, ALICE) == 2 * (quizzes.PRACTICE_CREDITED_PER_DAY)
+
+
+@dataclass
+class RecordingDriver:
+    """Stands in for the round driver: records which rounds it was asked to begin."""
+
+    begun: list[int] = field(default_factory=list)
+
+    async def begin(self, round_id: int) -> None:
+        self.begun.append(round_id)
+
+    async def stop_round(self, community: CommunityProfile) -> bool:
+        return False
+
+
+FRIDAY_EIGHT_PM = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)  # the community runs on UTC
+
+
+def timetable(uow_factory: UnitOfWorkFactory, clock: VirtualClock) -> QuizTimetable:
+    """One process's quiz timetable on a scheduler that is started but paused."""
+    made = QuizTimetable(uow_factory, RecordingDriver(), clock)
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    made.attach(scheduler)
+    scheduler.start(paused=True)
+    return made
+
+
+def armed_at(made: QuizTimetable, schedule_id: int) -> datetime | None:
+    assert made.scheduler is not None
+    job = made.scheduler.get_job(made.job_id(schedule_id))
+    return None if job is None else job.trigger.run_date  # type: ignore[no-any-return]
+
+
+async def rounds(uow_factory: UnitOfWorkFactory) -> int:
+    async with uow_factory() as uow:
+        return len(await uow.quizzes.rounds_since(GROUP, START - timedelta(days=1)))
+
+
+async def test_a_scheduled_quiz_survives_a_restart_and_starts_once_at_its_time(
+    uow_factory: UnitOfWorkFactory, community: CommunityProfile
+) -> None:
+    clock = VirtualClock(START)
+    async with uow_factory() as uow:
+        planned = await quizzes.add_schedule(
+            uow, community, "every Friday 20:00", topic=None, count=2, now=START, actor=7
+        )
+        await uow.commit()
+    number = planned.schedule.id
+    assert planned.next_run == FRIDAY_EIGHT_PM
+
+    first = timetable(uow_factory, clock)
+    await first.rebuild()
+    assert armed_at(first, number) == FRIDAY_EIGHT_PM
+
+    # A restart before Friday: the new process arms the same job from the row.
+    clock.set(FRIDAY_EIGHT_PM - timedelta(hours=1))
+    second = timetable(uow_factory, clock)
+    assert armed_at(second, number) is None
+    await second.rebuild()
+    assert armed_at(second, number) == FRIDAY_EIGHT_PM
+
+    clock.set(FRIDAY_EIGHT_PM)
+    await second.run_one(number)  # the job fires
+    await second.run_one(number)  # … and, say, fires again
+    assert await rounds(uow_factory) == 1
+    assert second.rounds.begun == [1]  # type: ignore[attr-defined]
+    assert armed_at(second, number) == FRIDAY_EIGHT_PM + timedelta(days=7)
+
+
+async def test_a_quiz_missed_while_down_starts_late_within_half_an_hour_or_is_skipped(
+    uow_factory: UnitOfWorkFactory, community: CommunityProfile
+) -> None:
+    async with uow_factory() as uow:
+        await quizzes.add_schedule(
+            uow, community, "every day 20:00", topic=None, count=1, now=START, actor=7
+        )
+        await uow.commit()
+
+    # Down from before 20:00 until 20:20: the round starts late, once.
+    late = VirtualClock(datetime(2026, 3, 2, 20, 20, tzinfo=UTC))
+    await timetable(uow_factory, late).rebuild()
+    await timetable(uow_factory, late).rebuild()
+    assert await rounds(uow_factory) == 1
+    async with uow_factory() as uow:
+        (running,) = await uow.quizzes.running_rounds(GROUP)
+        await uow.quizzes.finish_round(running.id, late.now())
+        await uow.commit()
+
+    # Down all the next evening, back at 22:00: that day's round is skipped, not run.
+    next_day = VirtualClock(datetime(2026, 3, 3, 22, 0, tzinfo=UTC))
+    await timetable(uow_factory, next_day).rebuild()
+    assert await rounds(uow_factory) == 1
+
+
+async def test_a_schedule_needs_readable_words_a_future_time_and_questions_to_ask(
+    uow_factory: UnitOfWorkFactory, community: CommunityProfile
+) -> None:
+    async with uow_factory() as uow:
+        with pytest.raises(InvalidSchedule):
+            await quizzes.add_schedule(
+                uow, community, "whenever", topic=None, count=1, now=START, actor=7
+            )
+        with pytest.raises(InvalidSchedule):
+            await quizzes.add_schedule(
+                uow, community, "2026-03-01 20:00", topic=None, count=1, now=START, actor=7
+            )
+        with pytest.raises(quizzes.NoQuestions):
+            await quizzes.add_schedule(
+                uow, community, "每周五 20:00", topic="cooking", count=1, now=START, actor=7
+            )
+        planned = await quizzes.add_schedule(
+            uow, community, "每周五 20:00", topic="history", count=1, now=START, actor=7
+        )
+        assert planned.next_run == FRIDAY_EIGHT_PM

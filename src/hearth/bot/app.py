@@ -37,6 +37,7 @@ from hearth.domain.members import CommunityProfile
 from hearth.i18n import build_i18n
 from hearth.scheduler.announcements import AnnouncementTimetable
 from hearth.scheduler.jobs import build_scheduler
+from hearth.scheduler.quizzes import QuizTimetable
 from hearth.services import activity_points
 from hearth.services.communities import CommunityDefaults
 from hearth.services.directory import Directory
@@ -76,6 +77,7 @@ class Hearth:
     event_notices: OutboxEventNotices
     delivery: DeliveryWorker
     quiz_rounds: QuizRounds
+    quiz_timetable: QuizTimetable
     timetable: AnnouncementTimetable
     scheduler: AsyncIOScheduler
     dispatcher: Dispatcher
@@ -174,6 +176,7 @@ def build_hearth(
     )
     acks = Acknowledgements(bot, uow_factory, directory, budget)
     quiz_rounds = QuizRounds(bot, uow_factory, outbox, budget, clock)
+    quiz_timetable = QuizTimetable(uow_factory, quiz_rounds, clock)
     dispatcher = build_dispatcher(
         uow_factory=uow_factory,
         buffer=buffer,
@@ -190,6 +193,7 @@ def build_hearth(
         timetable=timetable,
         event_notices=event_notices,
         quiz_rounds=quiz_rounds,
+        quiz_timetable=quiz_timetable,
         storage=storage,
     )
     hearth = Hearth(
@@ -210,12 +214,14 @@ def build_hearth(
         event_notices=event_notices,
         delivery=delivery,
         quiz_rounds=quiz_rounds,
+        quiz_timetable=quiz_timetable,
         timetable=timetable,
         scheduler=build_scheduler(
             uow_factory,
             notifier,
             clock,
             timetable=timetable,
+            quiz_timetable=quiz_timetable,
             greeter=OutboxGreeter(outbox),
             event_notices=event_notices,
             event_reminder_hours=settings.event_reminder_hours,

@@ -18,7 +18,13 @@ from hearth.bot.welcomes import GroupWelcomes
 from hearth.handlers import build_router
 from hearth.services.communities import CommunityDefaults
 from hearth.services.directory import Directory
-from hearth.services.ports import AnnouncementTimetable, Announcer, Clock, EventNotices
+from hearth.services.ports import (
+    AnnouncementTimetable,
+    Announcer,
+    Clock,
+    EventNotices,
+    ScheduleWatcher,
+)
 from hearth.storage.activity_buffer import ActivityBuffer
 from hearth.storage.unit_of_work import UnitOfWorkFactory
 
@@ -40,6 +46,7 @@ def build_dispatcher(
     timetable: AnnouncementTimetable,
     event_notices: EventNotices,
     quiz_rounds: QuizRounds,
+    quiz_timetable: ScheduleWatcher,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
@@ -55,6 +62,7 @@ def build_dispatcher(
         timetable=timetable,
         event_notices=event_notices,
         quiz_rounds=quiz_rounds,
+        quiz_timetable=quiz_timetable,
     )
     dispatcher.update.outer_middleware(inflight)
     dispatcher.update.outer_middleware(DedupeMiddleware(recent_updates))

@@ -227,6 +227,18 @@ class QuizPoll:
 
 
 @dataclass(frozen=True, slots=True)
+class QuizSchedule:
+    """A recurring round (``spec`` as ``hearth.domain.schedules`` writes it)."""
+
+    id: int
+    community_id: int
+    spec: str
+    topic: str | None
+    questions: int
+    handled_until: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PostedPoll:
     """What Telegram answered when a quiz poll was posted."""
 

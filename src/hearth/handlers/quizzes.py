@@ -8,7 +8,6 @@ Members answer the quiz polls; every answer arrives as a ``poll_answer`` update.
 from __future__ import annotations
 
 import random
-from typing import Protocol
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -17,27 +16,20 @@ from aiogram.types import CallbackQuery, InputPollOption, Message, PollAnswer
 from hearth.domain.errors import InvalidArgument, NotAnOperator
 from hearth.domain.members import CommunityProfile, Person
 from hearth.domain.quizzes import EXPLANATION_LIMIT
-from hearth.handlers import quizzes_texts, texts
+from hearth.domain.schedules import InvalidSchedule
+from hearth.handlers import announcements_texts, quizzes_texts, texts
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import InPrivate, OperatorDirectory
 from hearth.handlers.people import is_group
 from hearth.handlers.personal import chosen_community, only_community
 from hearth.services import quizzes
-from hearth.services.ports import Clock, UnitOfWork
+from hearth.services.ports import Clock, QuizRoundDriver, ScheduleWatcher, UnitOfWork
 from hearth.services.quiz_files import (
     MAX_FILE_BYTES,
     UnreadableFile,
     format_of,
     read_records,
 )
-
-
-class RoundDriver(Protocol):
-    """Keeps quiz rounds moving (``hearth.bot.quiz_rounds.QuizRounds``)."""
-
-    async def begin(self, round_id: int) -> None: ...
-
-    async def stop_round(self, community: CommunityProfile) -> bool: ...
 
 
 def build() -> Router:
@@ -60,13 +52,16 @@ async def quiz(
     community: CommunityProfile | None,
     person: Person | None,
     operators: OperatorDirectory,
-    quiz_rounds: RoundDriver,
+    quiz_rounds: QuizRoundDriver,
+    quiz_timetable: ScheduleWatcher,
     clock: Clock,
 ) -> None:
     words = (command.args or "").split()
     action = words[0].lower() if words else ""
-    if action in {"start", "stop"}:
-        await _operate(message, words, bot, uow, community, operators, quiz_rounds, clock)
+    if action in {"start", "stop", "schedule", "schedules", "unschedule"}:
+        await _operate(
+            message, words, bot, uow, community, operators, quiz_rounds, quiz_timetable, clock
+        )
         return
     if action not in {"", "top", "topics"}:
         raise InvalidArgument(quizzes_texts.usage())
@@ -163,7 +158,8 @@ async def _operate(
     uow: UnitOfWork,
     community: CommunityProfile | None,
     operators: OperatorDirectory,
-    rounds: RoundDriver,
+    rounds: QuizRoundDriver,
+    timetable: ScheduleWatcher,
     clock: Clock,
 ) -> None:
     assert message.from_user is not None
@@ -172,7 +168,11 @@ async def _operate(
         return
     if not await operators.is_operator(bot, community.id, message.from_user.id):
         raise NotAnOperator()
-    if words[0].lower() == "stop":
+    action = words[0].lower()
+    if action in {"schedule", "schedules", "unschedule"}:
+        await _schedules(message, action, words[1:], uow, community, timetable, clock)
+        return
+    if action == "stop":
         stopped = await rounds.stop_round(community)
         await message.answer(quizzes_texts.round_stopped() if stopped else quizzes_texts.no_round())
         return
@@ -199,6 +199,72 @@ async def _operate(
         quizzes_texts.round_started(len(started.question_ids), started.open_seconds)
     )
     await rounds.begin(started.id)
+
+
+async def _schedules(
+    message: Message,
+    action: str,
+    words: list[str],
+    uow: UnitOfWork,
+    community: CommunityProfile,
+    timetable: ScheduleWatcher,
+    clock: Clock,
+) -> None:
+    assert message.from_user is not None
+    now = clock.now()
+    if action == "schedules":
+        plans = await quizzes.planned(uow, community, now)
+        await message.answer(quizzes_texts.schedules(plans, community.timezone))
+        return
+    if action == "unschedule":
+        if len(words) != 1 or not words[0].isdigit():
+            raise InvalidArgument(quizzes_texts.unschedule_usage())
+        number = int(words[0])
+        actor = message.from_user.id
+        if not await quizzes.unschedule(uow, community, number, now=now, actor=actor):
+            await message.answer(quizzes_texts.unknown_schedule(number))
+            return
+        uow.on_commit(lambda: timetable.changed(number))
+        await message.answer(quizzes_texts.unscheduled(number))
+        return
+    when, topic, count = parse_schedule_words(words)
+    try:
+        planned = await quizzes.add_schedule(
+            uow, community, when, topic=topic, count=count, now=now, actor=message.from_user.id
+        )
+    except InvalidSchedule as problem:
+        await message.answer(
+            announcements_texts.invalid_schedule(problem.problem, community.timezone)
+        )
+        return
+    except quizzes.NoQuestions as missing:
+        await message.answer(quizzes_texts.no_questions(missing.topic))
+        return
+    schedule_id = planned.schedule.id
+    uow.on_commit(lambda: timetable.changed(schedule_id))
+    await message.answer(quizzes_texts.scheduled(planned, community.timezone))
+
+
+def parse_schedule_words(words: list[str]) -> tuple[str, str | None, int]:
+    """``WHEN [topic=T] [questions=N]``: the schedule's words, its topic and size."""
+    when: list[str] = []
+    topic: str | None = None
+    count = quizzes.DEFAULT_QUESTIONS
+    for word in words:
+        key, _, value = word.partition("=")
+        if not value:
+            when.append(word)
+        elif key.lower() == "topic" and value:
+            topic = value.lower()
+        elif key.lower() in {"questions", "n"} and value.isdigit():
+            count = int(value)
+            if not 1 <= count <= quizzes.MAX_QUESTIONS:
+                raise InvalidArgument(quizzes_texts.schedule_usage())
+        else:
+            raise InvalidArgument(quizzes_texts.schedule_usage())
+    if not when:
+        raise InvalidArgument(quizzes_texts.schedule_usage())
+    return " ".join(when), topic, count
 
 
 def parse_start(words: list[str]) -> tuple[str | None, int]:

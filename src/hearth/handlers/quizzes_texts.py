@@ -16,11 +16,13 @@ from hearth.domain.quizzes import (
     Rejection,
     RoundResult,
 )
+from hearth.handlers import announcements_texts
 from hearth.handlers.texts import quote
 from hearth.services.quizzes import (
     MAX_QUESTIONS,
     PRACTICE_POINTS,
     ImportReport,
+    PlannedQuiz,
     SeasonLine,
 )
 
@@ -56,6 +58,73 @@ def no_questions(topic: str | None) -> str:
         "The question bank is empty. Send a YAML, CSV or JSON file in private with the "
         "caption /quiz_import to add questions."
     )
+
+
+def schedule_usage() -> str:
+    return _(
+        "Usage: /quiz schedule WHEN [topic=…] [questions=N], for example "
+        "/quiz schedule every Friday 20:00 topic=history questions=5 "
+        "(times are the community's; 每周五 20:00 works too)"
+    )
+
+
+def unschedule_usage() -> str:
+    return _("Usage: /quiz unschedule NUMBER (see /quiz schedules)")
+
+
+def scheduled(planned: PlannedQuiz, timezone: str) -> str:
+    lines = [
+        _("Quiz #{number} is scheduled {when}: {count} questions, {topic}.").format(
+            number=planned.schedule.id,
+            when=announcements_texts.schedule(planned.plan),
+            count=planned.schedule.questions,
+            topic=_topic(planned.schedule.topic),
+        )
+    ]
+    if planned.next_run is not None:
+        lines.append(
+            _("First round: {moment}.").format(
+                moment=announcements_texts.moment(planned.next_run, timezone)
+            )
+        )
+    return "\n".join(lines)
+
+
+def schedules(plans: list[PlannedQuiz], timezone: str) -> str:
+    if not plans:
+        return _("No quiz rounds are scheduled. Add one with /quiz schedule.")
+    lines = [_("<b>Scheduled quizzes</b>")]
+    for planned in plans:
+        upcoming = (
+            announcements_texts.moment(planned.next_run, timezone)
+            if planned.next_run is not None
+            else _("no run left")
+        )
+        lines.append(
+            _("#{number} {when} · {count} questions, {topic} · next: {moment}").format(
+                number=planned.schedule.id,
+                when=announcements_texts.schedule(planned.plan),
+                count=planned.schedule.questions,
+                topic=_topic(planned.schedule.topic),
+                moment=upcoming,
+            )
+        )
+    lines.append(_("Remove one with /quiz unschedule NUMBER."))
+    return "\n".join(lines)
+
+
+def unscheduled(number: int) -> str:
+    return _("Quiz #{number} is no longer scheduled.").format(number=number)
+
+
+def unknown_schedule(number: int) -> str:
+    return _("There is no scheduled quiz #{number} here. See /quiz schedules.").format(
+        number=number
+    )
+
+
+def _topic(topic: str | None) -> str:
+    return _("topic “{topic}”").format(topic=quote(topic)) if topic else _("all topics")
 
 
 def round_running() -> str:

@@ -9,6 +9,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from hearth.scheduler.announcements import AnnouncementTimetable
+from hearth.scheduler.quizzes import QuizTimetable
 from hearth.services import events, greetings, points, reminders, tiers
 from hearth.services.ports import Clock, EventNotices, Greeter, Notifier, UnitOfWorkFactory
 
@@ -70,6 +71,7 @@ def build_scheduler(
     clock: Clock,
     *,
     timetable: AnnouncementTimetable | None = None,
+    quiz_timetable: QuizTimetable | None = None,
     greeter: Greeter | None = None,
     event_notices: EventNotices | None = None,
     event_reminder_hours: tuple[int, ...] = (24, 1),
@@ -114,6 +116,8 @@ def build_scheduler(
                 id=job_id,
                 replace_existing=True,
             )
-    if timetable is not None:  # one job per announcement, rebuilt from the database
-        timetable.attach(scheduler)
+    # One job per announcement and per quiz schedule, rebuilt from the database.
+    for each in (timetable, quiz_timetable):
+        if each is not None:
+            each.attach(scheduler)
     return scheduler

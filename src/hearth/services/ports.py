@@ -27,6 +27,7 @@ from hearth.domain.quizzes import (
     Question,
     QuizPoll,
     QuizRound,
+    QuizSchedule,
     RoundResult,
     RoundStatus,
     StoredAnswer,
@@ -593,6 +594,25 @@ class QuizRepository(Protocol):
 
     async def practice_answers_since(self, member_id: int, since: datetime) -> int: ...
 
+    async def add_schedule(
+        self,
+        community_id: int,
+        spec: str,
+        *,
+        topic: str | None,
+        questions: int,
+        now: datetime,
+        actor: int | None,
+    ) -> int: ...
+
+    async def schedules(self, community_id: int | None = None) -> list[QuizSchedule]: ...
+
+    async def schedule(self, schedule_id: int) -> QuizSchedule | None: ...
+
+    async def delete_schedule(self, schedule_id: int, now: datetime) -> bool: ...
+
+    async def mark_handled(self, schedule_id: int, until: datetime) -> None: ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Repositories never commit; the unit of work does."""
@@ -773,6 +793,26 @@ class AnnouncementTimetable(Protocol):
 
     def changed(self, announcement_id: int) -> None:
         """An announcement was created, paused, resumed or deleted (call after commit)."""
+        ...
+
+
+class QuizRoundDriver(Protocol):
+    """Keeps quiz rounds moving: posts each question once the previous one has closed."""
+
+    async def begin(self, round_id: int) -> None:
+        """Post a new round's first question now, then keep the round moving."""
+        ...
+
+    async def stop_round(self, community: CommunityProfile) -> bool:
+        """End the community's running round now; False when none was running."""
+        ...
+
+
+class ScheduleWatcher(Protocol):
+    """Keeps the scheduler's jobs in step with stored schedules."""
+
+    def changed(self, schedule_id: int) -> None:
+        """A schedule was created or deleted (call after commit)."""
         ...
 
 

@@ -10,6 +10,7 @@ question × round) and queues the results for the group.
 from __future__ import annotations
 
 import enum
+import logging
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from hearth.domain.quizzes import (
     ImportPlan,
     Question,
     QuizRound,
+    QuizSchedule,
     RoundStatus,
     Scoring,
     TopicBook,
@@ -34,8 +36,18 @@ from hearth.domain.quizzes import (
     round_result,
     season_start,
 )
+from hearth.domain.schedules import (
+    Schedule,
+    catch_up,
+    first_run,
+    next_run,
+    parse_schedule,
+    schedule_from_spec,
+)
 from hearth.services import points
 from hearth.services.ports import Clock, QuizPoster, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
 
 DEFAULT_QUESTIONS = 5
 MAX_QUESTIONS = 20
@@ -45,6 +57,7 @@ LATE_GRACE = timedelta(seconds=2)  # Telegram closes the poll itself; allow for 
 PRACTICE_POINTS = 2  # per right practice answer …
 PRACTICE_CREDITED_PER_DAY = 5  # … for this many answers a day
 PRACTICE_OPEN = timedelta(days=1)
+SCHEDULE_GRACE = timedelta(minutes=30)  # a scheduled round may start this late, no later
 SCORING = Scoring(base=10, speed_bonus=5, open_seconds=DEFAULT_OPEN_SECONDS)
 
 
@@ -72,6 +85,15 @@ class AnswerOutcome(enum.StrEnum):
 class ImportReport:
     plan: ImportPlan
     added: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedQuiz:
+    """A quiz schedule with its parsed plan and its next run (None: none left)."""
+
+    schedule: QuizSchedule
+    plan: Schedule
+    next_run: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,3 +418,110 @@ async def season_leaderboard(
     ):
         lines.append(SeasonLine(rank, member_id, await _name(uow, member_id), earned, correct))
     return lines
+
+
+# -- scheduled rounds
+
+
+async def add_schedule(
+    uow: UnitOfWork,
+    community: CommunityProfile,
+    when: str,
+    *,
+    topic: str | None,
+    count: int,
+    now: datetime,
+    actor: int | None,
+) -> PlannedQuiz:
+    """Schedule rounds (``InvalidSchedule`` for words it cannot read or a time gone by)."""
+    plan = parse_schedule(when, today=local_day(now, community.timezone))
+    upcoming = first_run(plan, now, community.timezone)
+    if not await uow.quizzes.questions(community.id, topic):
+        raise NoQuestions(topic)
+    schedule_id = await uow.quizzes.add_schedule(
+        community.id, plan.spec(), topic=topic, questions=count, now=now, actor=actor
+    )
+    if actor is not None:
+        await uow.audit.record(
+            community_id=community.id,
+            actor_id=actor,
+            action="quiz.schedule",
+            details={"schedule": schedule_id, "when": plan.spec(), "topic": topic},
+            now=now,
+        )
+    schedule = await uow.quizzes.schedule(schedule_id)
+    assert schedule is not None
+    return PlannedQuiz(schedule, plan, upcoming)
+
+
+async def planned(uow: UnitOfWork, community: CommunityProfile, now: datetime) -> list[PlannedQuiz]:
+    """The community's quiz schedules with their next runs."""
+    found = []
+    for schedule in await uow.quizzes.schedules(community.id):
+        plan = schedule_from_spec(schedule.spec)
+        found.append(PlannedQuiz(schedule, plan, next_run(plan, now, community.timezone)))
+    return found
+
+
+async def unschedule(
+    uow: UnitOfWork, community: CommunityProfile, schedule_id: int, *, now: datetime, actor: int
+) -> bool:
+    """Delete one of the community's schedules; False when it has no such schedule."""
+    schedule = await uow.quizzes.schedule(schedule_id)
+    if schedule is None or schedule.community_id != community.id:
+        return False
+    await uow.quizzes.delete_schedule(schedule_id, now)
+    await uow.audit.record(
+        community_id=community.id,
+        actor_id=actor,
+        action="quiz.unschedule",
+        details={"schedule": schedule_id},
+        now=now,
+    )
+    return True
+
+
+async def scheduled_ids(uow_factory: UnitOfWorkFactory) -> list[int]:
+    async with uow_factory() as uow:
+        return [schedule.id for schedule in await uow.quizzes.schedules()]
+
+
+async def run_scheduled(
+    uow_factory: UnitOfWorkFactory,
+    schedule_id: int,
+    *,
+    now: datetime,
+    rng: random.Random,
+    grace: timedelta = SCHEDULE_GRACE,
+) -> tuple[QuizRound | None, datetime | None]:
+    """Start the round that is due (on time, or late within ``grace``; older ones are
+    skipped), at most once per scheduled instant. Returns it and the next instant."""
+    async with uow_factory() as uow:
+        schedule = await uow.quizzes.schedule(schedule_id)
+        community = await uow.communities.get(schedule.community_id) if schedule else None
+        if schedule is None or community is None:
+            return None, None
+        plan = schedule_from_spec(schedule.spec)
+        decision = catch_up(
+            plan, community.timezone, since=schedule.handled_until, now=now, grace=grace
+        )
+        started = None
+        if decision.run is not None and community.active:
+            try:
+                started = await start_round(
+                    uow,
+                    community,
+                    topic=schedule.topic,
+                    count=schedule.questions,
+                    now=now,
+                    actor=None,
+                    rng=rng,
+                    schedule_key=f"quiz-schedule:{schedule_id}:{decision.run.isoformat()}",
+                )
+            except (NoQuestions, RoundAlreadyRunning) as reason:
+                log.warning("scheduled quiz %d skipped: %s", schedule_id, type(reason).__name__)
+        handled = [moment for moment in (*decision.skipped, decision.run) if moment is not None]
+        if handled:
+            await uow.quizzes.mark_handled(schedule_id, max(handled))
+        await uow.commit()
+    return started, next_run(plan, now, community.timezone)

@@ -29,6 +29,7 @@ from hearth.domain.quizzes import (
     Question,
     QuizPoll,
     QuizRound,
+    QuizSchedule,
     RoundStatus,
     StoredAnswer,
 )
@@ -127,6 +128,25 @@ class QuizAnswerRow(SQLModel, table=True):
     points: int = 0
     answered_at: datetime = _utc()
     practice: bool = False
+
+
+class QuizScheduleRow(SQLModel, table=True):
+    """A recurring round: when (in community time), which topic, how many questions."""
+
+    __tablename__ = "quiz_schedule"
+    __table_args__ = (Index("ix_quiz_schedule_community", "community_id", "deleted_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    community_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("community.id", ondelete="CASCADE"), nullable=False)
+    )
+    schedule: str = Field(max_length=64)  # the canonical spec, in community time
+    topic: str | None = Field(default=None, max_length=32)
+    questions: int
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = _utc()
+    handled_until: datetime = _utc()  # instants up to here were run or skipped
+    deleted_at: datetime | None = _utc(default=None, nullable=True)
 
 
 def _question(row: QuestionRow) -> tuple[int, Question]:
@@ -483,3 +503,75 @@ class SqlQuizRepository(_Repository):
             )
         )
         return int(found or 0)
+
+    # -- schedules
+
+    async def add_schedule(
+        self,
+        community_id: int,
+        spec: str,
+        *,
+        topic: str | None,
+        questions: int,
+        now: datetime,
+        actor: int | None,
+    ) -> int:
+        row = QuizScheduleRow(
+            community_id=community_id,
+            schedule=spec,
+            topic=topic,
+            questions=questions,
+            created_by=actor,
+            created_at=now,
+            handled_until=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        assert row.id is not None
+        return row.id
+
+    async def schedules(self, community_id: int | None = None) -> list[QuizSchedule]:
+        """Schedules not deleted (of one community, or all)."""
+        statement = select(QuizScheduleRow).where(col(QuizScheduleRow.deleted_at).is_(None))
+        if community_id is not None:
+            statement = statement.where(col(QuizScheduleRow.community_id) == community_id)
+        rows = await self.session.scalars(statement.order_by(col(QuizScheduleRow.id)))
+        return [_schedule(row) for row in rows]
+
+    async def schedule(self, schedule_id: int) -> QuizSchedule | None:
+        row = await self.session.get(QuizScheduleRow, schedule_id, populate_existing=True)
+        return _schedule(row) if row is not None and row.deleted_at is None else None
+
+    async def delete_schedule(self, schedule_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(QuizScheduleRow)
+            .where(
+                col(QuizScheduleRow.id) == schedule_id, col(QuizScheduleRow.deleted_at).is_(None)
+            )
+            .values(deleted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def mark_handled(self, schedule_id: int, until: datetime) -> None:
+        await self.session.execute(
+            update(QuizScheduleRow)
+            .where(
+                col(QuizScheduleRow.id) == schedule_id,
+                col(QuizScheduleRow.handled_until) < until,
+            )
+            .values(handled_until=until)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _schedule(row: QuizScheduleRow) -> QuizSchedule:
+    assert row.id is not None
+    return QuizSchedule(
+        id=row.id,
+        community_id=row.community_id,
+        spec=row.schedule,
+        topic=row.topic,
+        questions=row.questions,
+        handled_until=row.handled_until,
+    )
