@@ -7,7 +7,10 @@ refresh a single queued edit, which the delivery worker sends when the window cl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+from aiogram.types import InlineKeyboardMarkup
 
 from hearth.bot.notifier import OutboxWriter, edit
 from hearth.domain.events import Event, RsvpCounts
@@ -66,9 +69,14 @@ class OutboxEventNotices:
         community: CommunityProfile,
         event: Event,
     ) -> bool:
-        with self.outbox.speaking_to(member, community):
-            text = events_texts.moved_up(event, community)
-        return await self.outbox.to_member(uow, key, member, community, text, kind="event_moved_up")
+        return await self._tell(
+            uow,
+            key,
+            member,
+            community,
+            lambda: events_texts.moved_up(event, community),
+            kind="event_moved_up",
+        )
 
     async def cancelled(
         self,
@@ -78,10 +86,13 @@ class OutboxEventNotices:
         community: CommunityProfile,
         event: Event,
     ) -> bool:
-        with self.outbox.speaking_to(member, community):
-            text = events_texts.cancelled_notice(event, community)
-        return await self.outbox.to_member(
-            uow, key, member, community, text, kind="event_cancelled"
+        return await self._tell(
+            uow,
+            key,
+            member,
+            community,
+            lambda: events_texts.cancelled_notice(event, community),
+            kind="event_cancelled",
         )
 
     async def reminder(
@@ -93,9 +104,14 @@ class OutboxEventNotices:
         event: Event,
         hours: int,
     ) -> bool:
-        with self.outbox.speaking_to(member, community):
-            text = events_texts.reminder(event, community, hours)
-        return await self.outbox.to_member(uow, key, member, community, text, kind="event_reminder")
+        return await self._tell(
+            uow,
+            key,
+            member,
+            community,
+            lambda: events_texts.reminder(event, community, hours),
+            kind="event_reminder",
+        )
 
     async def feedback_request(
         self,
@@ -105,14 +121,30 @@ class OutboxEventNotices:
         community: CommunityProfile,
         event: Event,
     ) -> bool:
-        with self.outbox.speaking_to(member, community):
-            text = events_texts.feedback_request(event, community)
-        return await self.outbox.to_member(
+        return await self._tell(
             uow,
             key,
             member,
             community,
-            text,
+            lambda: events_texts.feedback_request(event, community),
             kind="event_feedback",
             markup=rating_buttons(event.id),
+        )
+
+    async def _tell(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        render: Callable[[], str],
+        *,
+        kind: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> bool:
+        """Queue a private message to ``member``, rendered in their language."""
+        with self.outbox.speaking_to(member, community):
+            text = render()
+        return await self.outbox.to_member(
+            uow, key, member, community, text, kind=kind, markup=markup
         )

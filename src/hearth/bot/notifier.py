@@ -106,13 +106,11 @@ def message(
     not_before: datetime | None = None,
 ) -> OutgoingMessage:
     """An outbox message: a text, or a photo with the text as its caption."""
-    payload: dict[str, Any] = {"photo": photo, "caption": text} if photo else {"text": text}
-    if markup is not None:
-        payload["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
+    content: dict[str, Any] = {"photo": photo, "caption": text} if photo else {"text": text}
     return OutgoingMessage(
         dedupe_key=key,
         chat_id=chat_id,
-        payload=payload,
+        payload=_with_markup(content, markup),
         kind=kind,
         priority=priority,
         method=Method.SEND_PHOTO if photo else Method.SEND_MESSAGE,
@@ -120,6 +118,13 @@ def message(
         member_id=member_id,
         not_before=not_before,
     )
+
+
+def _with_markup(payload: dict[str, Any], markup: InlineKeyboardMarkup | None) -> dict[str, Any]:
+    """The Bot API parameters with the buttons, stored as JSON."""
+    if markup is not None:
+        payload["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
+    return payload
 
 
 def edit(
@@ -134,13 +139,10 @@ def edit(
     not_before: datetime | None = None,
 ) -> OutgoingMessage:
     """An outbox edit of a message the bot sent earlier (e.g. a card's live counts)."""
-    payload: dict[str, Any] = {"message_id": message_id, "text": text}
-    if markup is not None:
-        payload["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
     return OutgoingMessage(
         dedupe_key=key,
         chat_id=chat_id,
-        payload=payload,
+        payload=_with_markup({"message_id": message_id, "text": text}, markup),
         kind=kind,
         priority=Priority.BROADCAST,
         method=Method.EDIT_MESSAGE_TEXT,

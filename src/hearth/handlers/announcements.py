@@ -18,7 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from hearth.domain.announcements import AlreadyInThatState, Audience, UnknownAnnouncement
-from hearth.domain.errors import InvalidArgument, NotAnOperator
+from hearth.domain.errors import NotAnOperator
 from hearth.domain.members import CommunityProfile, Person
 from hearth.domain.schedules import (
     InvalidSchedule,
@@ -41,7 +41,12 @@ from hearth.handlers.announcements_keyboards import (
     delete_or_keep,
     manage_buttons,
 )
+from hearth.handlers.fallback import refuse_non_operator, refuse_non_operator_button
+from hearth.handlers.fallback import unknown_button as stale_button
 from hearth.handlers.filters import InGroup, InPrivate, IsOperator, OperatorDirectory
+from hearth.handlers.personal import chosen_operated_community
+from hearth.handlers.replies import dialog_cancel, redirect, replace_message
+from hearth.handlers.switches import on_or_off
 from hearth.services import announcements
 from hearth.services.announcements import Draft
 from hearth.services.ports import AnnouncementTimetable, Announcer, Clock, UnitOfWork
@@ -90,27 +95,11 @@ def build() -> Router:
     return router
 
 
-async def _replace(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Answer a button by replacing the message it sits on (and its buttons)."""
-    if not isinstance(query.message, Message):
-        return
-    try:
-        await query.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:  # a second press finds the message as it should be
-        if "not modified" not in error.message:
-            raise
-
-
 # -- the dialog
 
 
-async def send_in_private(message: Message, command: CommandObject) -> None:
-    await message.reply(words.private_only(command.command))
-
-
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(words.cancelled())
+send_in_private = redirect(words.private_only)
+cancel = dialog_cancel(words.cancelled)
 
 
 async def start(
@@ -146,16 +135,13 @@ async def chose_community(
     operators: OperatorDirectory,
     state: FSMContext,
 ) -> None:
-    # Checked again for this very community: the button may be old or forged.
-    if not await operators.is_operator(bot, callback_data.community_id, query.from_user.id):
-        raise NotAnOperator()
-    community = await uow.communities.get(callback_data.community_id)
-    if community is None or not isinstance(query.message, Message):
-        await query.answer(texts.stale_button(), show_alert=True)
+    chosen = await chosen_operated_community(query, bot, uow, operators, callback_data.community_id)
+    if chosen is None:
         return
+    community, picker = chosen
     await query.answer()
-    await _replace(query, f"{texts.choose_community()} {texts.quote(community.title)}", None)
-    await _ask_content(query.message, state, community)
+    await replace_message(query, f"{texts.choose_community()} {texts.quote(community.title)}", None)
+    await _ask_content(picker, state, community)
 
 
 async def got_content(message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock) -> None:
@@ -237,13 +223,15 @@ async def chose_audience(
     except InvalidSchedule as error:  # the moment passed while the operator chose
         await state.set_state(AnnounceFlow.when)
         await query.answer()
-        await _replace(query, words.invalid_schedule(error.problem, community.timezone), None)
+        await replace_message(
+            query, words.invalid_schedule(error.problem, community.timezone), None
+        )
         return
     await state.update_data(audience=choice.value)
     await state.set_state(AnnounceFlow.confirm)
     reachable = await announcements.private_reach(uow, community.id) if choice.private_copies else 0
     await query.answer()
-    await _replace(query, f"{words.ask_audience()} {words.audience(choice)}", None)
+    await replace_message(query, f"{words.ask_audience()} {words.audience(choice)}", None)
     chat_id = query.message.chat.id
     # The preview: exactly the message the group will get.
     if data.get("photo"):
@@ -279,7 +267,7 @@ async def decided(
     if not callback_data.confirmed:
         await state.clear()
         await query.answer()
-        await _replace(query, words.cancelled(), None)
+        await replace_message(query, words.cancelled(), None)
         return
     community = await _dialog_community(state, uow)
     if community is None:
@@ -308,14 +296,16 @@ async def decided(
         await uow.rollback()
         await state.set_state(AnnounceFlow.when)
         await query.answer()
-        await _replace(query, words.invalid_schedule(error.problem, community.timezone), None)
+        await replace_message(
+            query, words.invalid_schedule(error.problem, community.timezone), None
+        )
         return
     await state.clear()
     if result.next_run is not None:
         number = result.announcement.id
         uow.on_commit(lambda: timetable.changed(number))
     await query.answer()
-    await _replace(query, words.created(result, community.title, community.timezone), None)
+    await replace_message(query, words.created(result, community.title, community.timezone), None)
 
 
 # -- the list
@@ -351,7 +341,7 @@ async def manage(
     number, action = callback_data.announcement_id, callback_data.action
     if action is Manage.DELETE:
         await query.answer()
-        await _replace(query, words.confirm_delete(number), delete_or_keep(number))
+        await replace_message(query, words.confirm_delete(number), delete_or_keep(number))
         return
     operated = {community.id for community in await operators.operated(bot, uow, actor_id)}
     try:
@@ -379,26 +369,13 @@ async def manage(
     if action is not Manage.KEEP:
         uow.on_commit(lambda: timetable.changed(number))
     await query.answer(answer)
-    await _replace(query, *await _listing(bot, uow, operators, actor_id, clock))
-
-
-async def refuse_non_operator(message: Message) -> None:
-    await message.reply(texts.not_an_operator())
-
-
-async def refuse_non_operator_button(query: CallbackQuery) -> None:
-    await query.answer(texts.not_an_operator(), show_alert=True)
-
-
-async def stale_button(query: CallbackQuery) -> None:
-    await query.answer(texts.stale_button(), show_alert=True)
+    await replace_message(query, *await _listing(bot, uow, operators, actor_id, clock))
 
 
 # -- members
 
 
-async def in_private_only(message: Message, command: CommandObject) -> None:
-    await message.reply(words.in_private(command.command))
+in_private_only = redirect(words.in_private)
 
 
 async def private_copies(
@@ -410,17 +387,15 @@ async def private_copies(
 ) -> None:
     if person is None:
         return
-    argument = (command.args or "").strip().lower()
-    if argument not in ("on", "off"):
-        raise InvalidArgument(words.private_copies_usage())
+    enabled = on_or_off(command, words.private_copies_usage)
     communities = await announcements.set_private_copies(
-        uow, member_id=person.id, enabled=argument == "on", now=clock.now()
+        uow, member_id=person.id, enabled=enabled, now=clock.now()
     )
     if not communities:
         await message.answer(texts.no_community())
         return
     titles = [community.title for community in communities]
-    await message.answer(words.private_copies_changed(argument == "on", titles))
+    await message.answer(words.private_copies_changed(enabled, titles))
 
 
 async def stop_from(

@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,6 +22,7 @@ from hearth.domain.errors import HearthError, InvalidArgument
 from hearth.domain.events import (
     AlreadyAttended,
     CheckinClosed,
+    Event,
     EventUnavailable,
     InvalidEventInput,
     RsvpStatus,
@@ -42,6 +42,7 @@ from hearth.handlers.events_callbacks import (
 )
 from hearth.handlers.filters import InGroup, InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.personal import Acknowledger, answer_personally
+from hearth.handlers.replies import redirect, replace_message
 from hearth.services import events
 from hearth.services.directory import Directory
 from hearth.services.ports import Clock, EventNotices, UnitOfWork
@@ -247,17 +248,10 @@ async def rate(
     clock: Clock,
     event_update: Update,
 ) -> None:
-    try:
-        event = await events.give_feedback(
-            uow,
-            event_id=callback_data.event_id,
-            member_id=query.from_user.id,
-            now=clock.now(),
-            rating=callback_data.rating,
-            update_id=event_update.update_id,
-        )
-    except EventUnavailable as error:
-        await query.answer(events_texts.refusal(error), show_alert=True)
+    event = await _feedback_from_button(
+        query, uow, clock, event_update, callback_data.event_id, rating=callback_data.rating
+    )
+    if event is None:
         return
     community = await uow.communities.get(event.community_id)
     await query.answer()
@@ -267,7 +261,7 @@ async def rate(
             events_texts.ask_recommend(community.title if community else ""),
         ]
     )
-    await _replace(query, text, recommend_buttons(event.id))
+    await replace_message(query, text, recommend_buttons(event.id))
 
 
 async def recommend(
@@ -278,22 +272,41 @@ async def recommend(
     clock: Clock,
     event_update: Update,
 ) -> None:
-    try:
-        event = await events.give_feedback(
-            uow,
-            event_id=callback_data.event_id,
-            member_id=query.from_user.id,
-            now=clock.now(),
-            recommend=callback_data.score,
-            update_id=event_update.update_id,
-        )
-    except EventUnavailable as error:
-        await query.answer(events_texts.refusal(error), show_alert=True)
+    event = await _feedback_from_button(
+        query, uow, clock, event_update, callback_data.event_id, recommend=callback_data.score
+    )
+    if event is None:
         return
     await query.answer()
     await state.set_state(FeedbackDialog.comment)
     await state.update_data({FEEDBACK: event.id})
-    await _replace(query, events_texts.ask_comment(), None)
+    await replace_message(query, events_texts.ask_comment(), None)
+
+
+async def _feedback_from_button(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    clock: Clock,
+    event_update: Update,
+    event_id: int,
+    *,
+    rating: int | None = None,
+    recommend: int | None = None,
+) -> Event | None:
+    """Store a rating or a recommendation score; None when refused (answered as an alert)."""
+    try:
+        return await events.give_feedback(
+            uow,
+            event_id=event_id,
+            member_id=query.from_user.id,
+            now=clock.now(),
+            rating=rating,
+            recommend=recommend,
+            update_id=event_update.update_id,
+        )
+    except EventUnavailable as error:
+        await query.answer(events_texts.refusal(error), show_alert=True)
+        return None
 
 
 async def take_comment(
@@ -328,21 +341,10 @@ async def skip_comment(message: Message, state: FSMContext) -> None:
     await message.answer(events_texts.feedback_thanks())
 
 
-async def _replace(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    if not isinstance(query.message, Message):
-        return
-    try:
-        await query.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:  # a second press finds the message as it should be
-        if "not modified" not in error.message:
-            raise
-
-
 # -- operators
 
 
-async def send_in_private(message: Message, command: CommandObject) -> None:
-    await message.reply(events_texts.private_only(command.command))
+send_in_private = redirect(events_texts.private_only)
 
 
 def _event_number(arguments: str | None, command: str) -> int:

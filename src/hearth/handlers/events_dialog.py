@@ -47,7 +47,10 @@ from hearth.handlers.events_callbacks import (
     publish_or_discard,
     rsvp_buttons,
 )
+from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
+from hearth.handlers.personal import chosen_operated_community
+from hearth.handlers.replies import dialog_cancel
 from hearth.handlers.rewards_callbacks import new_nonce
 from hearth.services import events
 from hearth.services.ports import Clock, UnitOfWork
@@ -164,15 +167,12 @@ async def community_chosen(
     ):
         await query.answer(texts.stale_button(), show_alert=True)  # old, replayed or forged
         return
-    # Checked again for this very community: the button may be old or forged.
-    if not await operators.is_operator(bot, callback_data.community_id, query.from_user.id):
-        raise NotAnOperator()
-    community = await uow.communities.get(callback_data.community_id)
-    if community is None or not isinstance(query.message, Message):
-        await query.answer(texts.stale_button(), show_alert=True)
+    chosen = await chosen_operated_community(query, bot, uow, operators, callback_data.community_id)
+    if chosen is None:
         return
+    community, picker = chosen
     await query.answer()
-    await _begin(query.message, state, community)
+    await _begin(picker, state, community)
 
 
 async def _begin(message: Message, state: FSMContext, community: CommunityProfile) -> None:
@@ -336,9 +336,7 @@ async def not_understood(message: Message, state: FSMContext) -> None:
         await message.answer(events_texts.answer_with_text())
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(events_texts.dialog_cancelled())
+cancel = dialog_cancel(events_texts.dialog_cancelled)
 
 
 # -- publishing
@@ -427,10 +425,6 @@ async def send_qr(bot: Bot, chat_id: int, event: Event) -> None:
         BufferedInputFile(png, filename=f"event-{event.id}-{event.code}.png"),
         caption=events_texts.qr_caption(event),
     )
-
-
-async def refuse_non_operator_button(query: CallbackQuery) -> None:
-    await query.answer(texts.not_an_operator(), show_alert=True)
 
 
 async def _draft_data(state: FSMContext) -> dict[str, Any] | None:

@@ -12,6 +12,8 @@ from hearth.domain.members import Person
 from hearth.handlers import announcements_texts as words
 from hearth.handlers import texts
 from hearth.handlers.filters import InGroup, InPrivate
+from hearth.handlers.replies import redirect
+from hearth.handlers.switches import on_or_off
 from hearth.services import greetings
 from hearth.services.ports import Clock, UnitOfWork
 
@@ -33,17 +35,15 @@ async def switch_greetings(
 ) -> None:
     if person is None:
         return
-    argument = (command.args or "").strip().lower()
-    if argument not in ("on", "off"):
-        raise InvalidArgument(words.greetings_usage())
+    enabled = on_or_off(command, words.greetings_usage)
     communities = await greetings.set_greetings(
-        uow, member_id=person.id, enabled=argument == "on", now=clock.now()
+        uow, member_id=person.id, enabled=enabled, now=clock.now()
     )
     if not communities:
         await message.answer(texts.no_community())
         return
     known = await greetings.birthday_of(uow, person.id)
-    await message.answer(words.greetings_changed(argument == "on", known is not None))
+    await message.answer(words.greetings_changed(enabled, known is not None))
 
 
 async def birthday(
@@ -71,5 +71,4 @@ async def birthday(
     await message.answer(words.birthday_saved(day, greetings_on=greetings_on))
 
 
-async def in_private_only(message: Message, command: CommandObject) -> None:
-    await message.reply(words.in_private(command.command))
+in_private_only = redirect(words.in_private)

@@ -15,8 +15,10 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from hearth.domain.deep_links import community_payload, start_link
+from hearth.domain.errors import NotAnOperator
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.handlers import keyboards, texts
+from hearth.handlers.filters import OperatorDirectory
 from hearth.handlers.people import is_group
 from hearth.services import members
 from hearth.services.directory import Directory
@@ -97,3 +99,24 @@ async def chosen_community(
             return community
     await query.answer(texts.stale_button(), show_alert=True)
     return None
+
+
+async def chosen_operated_community(
+    query: CallbackQuery,
+    bot: Bot,
+    uow: UnitOfWork,
+    operators: OperatorDirectory,
+    community_id: int,
+) -> tuple[CommunityProfile, Message] | None:
+    """The community an operator's picker button names, and the message it sits on.
+
+    Raises NotAnOperator unless the presser operates that very community (the button may be
+    old or forged); a community gone is answered as stale and None returned.
+    """
+    if not await operators.is_operator(bot, community_id, query.from_user.id):
+        raise NotAnOperator()
+    community = await uow.communities.get(community_id)
+    if community is None or not isinstance(query.message, Message):
+        await query.answer(texts.stale_button(), show_alert=True)
+        return None
+    return community, query.message

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
@@ -40,6 +39,7 @@ from hearth.handlers.personal import (
     only_community,
     start_link_markup,
 )
+from hearth.handlers.replies import redirect, replace_message
 from hearth.handlers.rewards_callbacks import (
     NewRewardFor,
     RedeemConfirm,
@@ -116,17 +116,7 @@ async def _refused(uow: UnitOfWork, error: HearthError) -> str:
 async def _close(query: CallbackQuery, text: str) -> None:
     """Answer a button by replacing the message it sits on (and its buttons) with ``text``."""
     await query.answer()
-    await _replace(query, text, None)
-
-
-async def _replace(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    if not isinstance(query.message, Message):
-        return
-    try:
-        await query.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:  # a second press finds the message as it should be
-        if "not modified" not in error.message:
-            raise
+    await replace_message(query, text, None)
 
 
 # -- members
@@ -288,8 +278,7 @@ def _number(arguments: str | None, usage: str) -> int:
     return int(match.group(1))
 
 
-async def send_in_private(message: Message, command: CommandObject) -> None:
-    await message.reply(rewards_texts.private_only(command.command))
+send_in_private = redirect(rewards_texts.private_only)
 
 
 async def new_reward(
@@ -437,7 +426,7 @@ async def settle(
         await query.answer(await _refused(uow, error), show_alert=True)
         return
     await query.answer(rewards_texts.settled(redemption.status, redemption.id, redemption.cost))
-    await _replace(query, *await _pending_page(rewards, operated))
+    await replace_message(query, *await _pending_page(rewards, operated))
 
 
 async def import_codes(

@@ -42,6 +42,14 @@ class Switch:
     changed: Callable[[bool], str]
 
 
+def on_or_off(command: CommandObject, usage: Callable[[], str]) -> bool:
+    """``/<command> on`` is True, ``off`` False; anything else is answered with ``usage()``."""
+    argument = (command.args or "").strip().lower()
+    if argument not in {"on", "off"}:
+        raise InvalidArgument(usage())
+    return argument == "on"
+
+
 def register(router: Router, switch: Switch) -> None:
     """`/<command> on|off` for operators in the group; in private, where to send it."""
 
@@ -54,18 +62,18 @@ def register(router: Router, switch: Switch) -> None:
         directory: Directory,
         clock: Clock,
     ) -> None:
-        argument = (command.args or "").strip().lower()
-        if community is None or person is None or argument not in {"on", "off"}:
+        if community is None or person is None:
             raise InvalidArgument(switch.usage())
+        enabled = on_or_off(command, switch.usage)
         await switch.apply(
             uow,
             directory,
             community_id=community.id,
-            enabled=argument == "on",
+            enabled=enabled,
             actor_id=person.id,
             now=clock.now(),
         )
-        await message.answer(switch.changed(argument == "on"))
+        await message.answer(switch.changed(enabled))
 
     async def in_private(message: Message, **_: Any) -> None:
         await message.answer(texts.group_only(switch.command))

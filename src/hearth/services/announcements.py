@@ -31,6 +31,7 @@ from hearth.domain.schedules import (
     first_run,
     next_run,
 )
+from hearth.services.communities import operated_or_unknown
 from hearth.services.ports import Announcer, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -138,10 +139,11 @@ async def planned(
 async def _operated(
     uow: UnitOfWork, announcement_id: int, operated: Collection[int]
 ) -> Announcement:
-    announcement = await uow.announcements.get(announcement_id)
-    if announcement is None or announcement.community_id not in operated:
-        raise UnknownAnnouncement(announcement_id)
-    return announcement
+    return operated_or_unknown(
+        await uow.announcements.get(announcement_id),
+        operated,
+        UnknownAnnouncement(announcement_id),
+    )
 
 
 async def set_paused(

@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from hearth.domain.errors import HearthError
 from hearth.domain.members import CommunityProfile
 from hearth.domain.points import rules_from_settings
 from hearth.services.directory import Directory
 from hearth.services.ports import UnitOfWork
+
+
+class OfACommunity(Protocol):
+    @property
+    def community_id(self) -> int: ...
+
+
+Owned = TypeVar("Owned", bound=OfACommunity)
+
+
+def operated_or_unknown(
+    found: Owned | None, operated: Collection[int], unknown: HearthError
+) -> Owned:
+    """``found`` when it belongs to one of the ``operated`` communities; raises ``unknown``
+    otherwise: another community's row is as unknown to this operator as a missing one."""
+    if found is None or found.community_id not in operated:
+        raise unknown
+    return found
 
 
 @dataclass(frozen=True, slots=True)

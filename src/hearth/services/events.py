@@ -13,8 +13,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hearth.domain.activity import ActivityKind, ActivityRecord
-from hearth.domain.calendar import local_day
+from hearth.domain.activity import ActivityKind
 from hearth.domain.events import (
     CHECKIN_CLOSES_AFTER,
     REGISTERED,
@@ -42,6 +41,8 @@ from hearth.domain.events import (
 from hearth.domain.members import CommunityProfile
 from hearth.domain.points import EntryKind
 from hearth.services import points
+from hearth.services.communities import operated_or_unknown
+from hearth.services.members import record_activity
 from hearth.services.ports import EventNotices, UnitOfWork, UnitOfWorkFactory
 from hearth.services.reminders import may_write
 
@@ -105,11 +106,7 @@ async def withdraw_unposted(uow: UnitOfWork, event: Event, *, actor_id: int, now
 
 async def operated_event(uow: UnitOfWork, event_id: int, operated: Collection[int]) -> Event:
     """An event of one of the ``operated`` communities; raises UnknownEvent otherwise."""
-    event = await uow.events.get(event_id)
-    # Another community's event is as unknown to this operator as one that never existed.
-    if event is None or event.community_id not in operated:
-        raise UnknownEvent(event_id)
-    return event
+    return operated_or_unknown(await uow.events.get(event_id), operated, UnknownEvent(event_id))
 
 
 async def edit(
@@ -270,7 +267,7 @@ async def answer(
     promoted: list[int] = []
     if step.changed:
         await uow.events.set_rsvp(event.id, member_id, step.status, now)
-        await _record(uow, community, member_id, ActivityKind.RSVP, now, update_id)
+        await record_activity(uow, community, member_id, ActivityKind.RSVP, now, update_id)
         if step.frees_seat:
             promoted = await _promote(uow, notices, event, community, now)
         counts = await uow.events.counts(event.id)
@@ -370,7 +367,7 @@ async def attend(
             timezone=community.timezone,
             rules=points.rules_of(community),
         )
-    await _record(uow, community, member_id, ActivityKind.ATTENDANCE, now, update_id)
+    await record_activity(uow, community, member_id, ActivityKind.ATTENDANCE, now, update_id)
     return Attendance(
         event=event,
         community=community,
@@ -410,7 +407,7 @@ async def give_feedback(
     }
     await uow.events.save_feedback(event.id, member_id, now, **answers)
     community = await _community(uow, event)
-    await _record(uow, community, member_id, ActivityKind.FEEDBACK, now, update_id)
+    await record_activity(uow, community, member_id, ActivityKind.FEEDBACK, now, update_id)
     return event
 
 
@@ -508,28 +505,6 @@ async def _ensure_member(uow: UnitOfWork, event: Event, member_id: int) -> None:
     membership = await uow.memberships.get(event.community_id, member_id)
     if membership is None or not membership.is_current:
         raise EventUnavailable(EventProblem.NOT_A_MEMBER, event)
-
-
-async def _record(
-    uow: UnitOfWork,
-    community: CommunityProfile,
-    member_id: int,
-    kind: ActivityKind,
-    now: datetime,
-    update_id: int | None,
-) -> None:
-    await uow.activity.add_many(
-        [
-            ActivityRecord(
-                community_id=community.id,
-                member_id=member_id,
-                kind=kind,
-                occurred_at=now,
-                local_day=local_day(now, community.timezone),
-                update_id=update_id,
-            )
-        ]
-    )
 
 
 def _plain(value: object) -> object:

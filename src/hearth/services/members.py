@@ -67,7 +67,7 @@ async def member_joined(
     elif outcome is JoinOutcome.REJOINED:
         await uow.memberships.rejoin(community.id, person.id, at)
     if outcome is not JoinOutcome.ALREADY_MEMBER:
-        await _record(uow, community, person.id, ActivityKind.JOIN, at, update_id)
+        await record_activity(uow, community, person.id, ActivityKind.JOIN, at, update_id)
     uow.on_commit(lambda: directory.remember_membership(community.id, person.id))
     uow.on_commit(lambda: directory.forget_member(person.id))
     return outcome
@@ -86,7 +86,7 @@ async def member_left(
     outcome = leave_outcome(await uow.memberships.get(community.id, member_id))
     if outcome is LeaveOutcome.LEFT:
         await uow.memberships.leave(community.id, member_id, at)
-        await _record(uow, community, member_id, ActivityKind.LEAVE, at, update_id)
+        await record_activity(uow, community, member_id, ActivityKind.LEAVE, at, update_id)
     uow.on_commit(lambda: directory.forget_membership(community.id, member_id))
     return outcome
 
@@ -134,7 +134,7 @@ async def start_bot(
         found = await uow.communities.get(community_id)
         if found is not None and found.active:
             linked = found
-            await _record(uow, found, person.id, ActivityKind.START, at, update_id)
+            await record_activity(uow, found, person.id, ActivityKind.START, at, update_id)
     return StartResult(
         member=member,
         first_start=not before.started_bot,
@@ -176,7 +176,7 @@ async def set_reachable(
     uow.on_commit(lambda: directory.forget_member(member_id))
 
 
-async def _record(
+async def record_activity(
     uow: UnitOfWork,
     community: CommunityProfile,
     member_id: int,
@@ -184,6 +184,7 @@ async def _record(
     at: datetime,
     update_id: int | None,
 ) -> None:
+    """Record one thing the member did in the community, dated in its local day."""
     await uow.activity.add_many(
         [
             ActivityRecord(

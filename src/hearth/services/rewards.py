@@ -34,6 +34,7 @@ from hearth.domain.rewards import (
     refusal,
 )
 from hearth.services import points
+from hearth.services.communities import operated_or_unknown
 from hearth.services.ports import RewardsRepository, UnitOfWork
 
 # -- operators
@@ -261,20 +262,15 @@ async def cancel(
 async def _operated_reward(
     rewards: RewardsRepository, reward_id: int, operated: Collection[int]
 ) -> Reward:
-    reward = await rewards.get(reward_id)
-    # Another community's reward is as unknown to this operator as one that never existed.
-    if reward is None or reward.community_id not in operated:
-        raise UnknownReward(reward_id)
-    return reward
+    return operated_or_unknown(await rewards.get(reward_id), operated, UnknownReward(reward_id))
 
 
 async def _operated_redemption(
     rewards: RewardsRepository, redemption_id: int, operated: Collection[int]
 ) -> Redemption:
-    redemption = await rewards.redemption(redemption_id)
-    if redemption is None or redemption.community_id not in operated:
-        raise UnknownRedemption(redemption_id)
-    return redemption
+    return operated_or_unknown(
+        await rewards.redemption(redemption_id), operated, UnknownRedemption(redemption_id)
+    )
 
 
 async def _settled_as(

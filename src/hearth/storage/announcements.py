@@ -18,7 +18,6 @@ from sqlalchemy import (
     Index,
     Text,
     UniqueConstraint,
-    delete,
     exists,
     func,
     select,
@@ -30,7 +29,7 @@ from hearth.domain.announcements import Announcement, Audience, NewAnnouncement,
 from hearth.domain.members import MemberProfile
 from hearth.domain.schedules import schedule_from_spec
 from hearth.storage import tables
-from hearth.storage.repositories import _Repository, insert_ignoring_duplicates
+from hearth.storage.repositories import _Repository, insert_ignoring_duplicates, member_profile
 from hearth.storage.tables import _utc
 from hearth.storage.types import BigId
 
@@ -233,38 +232,15 @@ class SqlAnnouncementRepository(_Repository):
             .where(~exists().where(*_opted_out(community_id, col(member.id))))
             .order_by(col(member.id))
         )
-        return [
-            MemberProfile(
-                id=row.id,
-                first_name=row.first_name,
-                locale=row.locale,
-                language_code=row.language_code,
-                started_bot=row.started_bot,
-                reachable=row.reachable,
-            )
-            for row in rows
-        ]
+        return [member_profile(row) for row in rows]
 
     async def set_private_copies(
         self, member_id: int, community_ids: Collection[int], enabled: bool, now: datetime
     ) -> None:
         """Opt a member in to (or out of) announcements in private from these communities."""
-        if enabled:
-            await self.session.execute(
-                delete(AnnouncementOptOut).where(
-                    col(AnnouncementOptOut.member_id) == member_id,
-                    col(AnnouncementOptOut.community_id).in_(list(community_ids)),
-                )
-            )
-            return
-        rows = [
-            {"community_id": community_id, "member_id": member_id, "created_at": now}
-            for community_id in community_ids
-        ]
-        if rows:
-            await self.session.execute(
-                insert_ignoring_duplicates(self.dialect, AnnouncementOptOut), rows
-            )
+        await self._set_member_rows(
+            AnnouncementOptOut, member_id, community_ids, present=not enabled, now=now
+        )
 
     async def _changed(
         self, announcement_id: int, condition: object, values: dict[str, object]

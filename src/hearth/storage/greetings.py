@@ -14,9 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col
 
 from hearth.domain.greetings import Birthday, GreetingCandidate
-from hearth.domain.members import JoinVia, MemberProfile
+from hearth.domain.members import JoinVia
 from hearth.storage import tables
-from hearth.storage.repositories import _Repository, insert_ignoring_duplicates
+from hearth.storage.repositories import _Repository, member_profile
 from hearth.storage.tables import _utc
 
 
@@ -75,22 +75,9 @@ class SqlGreetingsRepository(_Repository):
     async def set_greetings(
         self, member_id: int, community_ids: Collection[int], enabled: bool, now: datetime
     ) -> None:
-        if not enabled:
-            await self.session.execute(
-                delete(GreetingOptIn).where(
-                    col(GreetingOptIn.member_id) == member_id,
-                    col(GreetingOptIn.community_id).in_(list(community_ids)),
-                )
-            )
-            return
-        rows = [
-            {"community_id": community_id, "member_id": member_id, "created_at": now}
-            for community_id in community_ids
-        ]
-        if rows:
-            await self.session.execute(
-                insert_ignoring_duplicates(self.dialect, GreetingOptIn), rows
-            )
+        await self._set_member_rows(
+            GreetingOptIn, member_id, community_ids, present=enabled, now=now
+        )
 
     async def greetings_on(self, member_id: int) -> bool:
         """Whether the member opted in to greetings in any community."""
@@ -126,17 +113,9 @@ class SqlGreetingsRepository(_Repository):
         )
         found: list[GreetingCandidate] = []
         for row, joined_at, joined_via, birthday in result:
-            profile = MemberProfile(
-                id=row.id,
-                first_name=row.first_name,
-                locale=row.locale,
-                language_code=row.language_code,
-                started_bot=row.started_bot,
-                reachable=row.reachable,
-            )
             found.append(
                 GreetingCandidate(
-                    member=profile,
+                    member=member_profile(row),
                     # Hearth saw the member join, or only found them there (date unknown).
                     joined_at=joined_at if joined_via == JoinVia.JOIN.value else None,
                     birthday=Birthday.from_spec(birthday) if birthday else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -50,6 +50,17 @@ def _table(model: type[SQLModel]) -> Table:
     return table
 
 
+def member_profile(row: tables.Member) -> MemberProfile:
+    return MemberProfile(
+        id=row.id,
+        first_name=row.first_name,
+        locale=row.locale,
+        language_code=row.language_code,
+        started_bot=row.started_bot,
+        reachable=row.reachable,
+    )
+
+
 def _community(row: tables.Community) -> CommunityProfile:
     return CommunityProfile(
         id=row.id,
@@ -72,6 +83,33 @@ class _Repository:
     async def _inserted(self, statement: Insert, values: Mapping[str, Any]) -> bool:
         result = await self.session.execute(statement.values(**values))
         return bool(getattr(result, "rowcount", 0))
+
+    async def _set_member_rows(
+        self,
+        model: type[SQLModel],
+        member_id: int,
+        community_ids: Collection[int],
+        *,
+        present: bool,
+        now: datetime,
+    ) -> None:
+        """Give the member one row of ``model`` (an opt-in or an opt-out: community, member,
+        created_at) in each of these communities, or take those rows away."""
+        table = _table(model)
+        if not present:
+            await self.session.execute(
+                delete(table).where(
+                    table.c.member_id == member_id,
+                    table.c.community_id.in_(list(community_ids)),
+                )
+            )
+            return
+        rows = [
+            {"community_id": community_id, "member_id": member_id, "created_at": now}
+            for community_id in community_ids
+        ]
+        if rows:
+            await self.session.execute(insert_ignoring_duplicates(self.dialect, model), rows)
 
 
 class SqlCommunityRepository(_Repository):
@@ -120,14 +158,7 @@ class SqlMemberRepository(_Repository):
         row = await self.session.get(tables.Member, member_id, populate_existing=True)
         if row is None:
             return None
-        return MemberProfile(
-            id=row.id,
-            first_name=row.first_name,
-            locale=row.locale,
-            language_code=row.language_code,
-            started_bot=row.started_bot,
-            reachable=row.reachable,
-        )
+        return member_profile(row)
 
     async def upsert(self, person: Person, now: datetime) -> None:
         await self.upsert_many([person], now)
