@@ -150,6 +150,13 @@ async def test_a_whole_round_posts_each_question_after_the_last_closed_and_credi
     assert await balance(uow_factory, ALICE) == 25  # 15 for the instant answer, 10 at the bell
     assert await balance(uow_factory, CAROL) == 13  # the vote at 15 s, not the retracted one
     assert await balance(uow_factory, BORIS) == 0
+    async with uow_factory() as uow:
+        season = await quizzes.season_leaderboard(uow, community, clock.now())
+    assert [(line.name, line.points, line.correct) for line in season] == [
+        ("Alice", 25, 2),
+        ("Carol", 13, 1),
+        ("Boris", 0, 0),
+    ]
 
 
 async def test_one_round_at_a_time_and_an_unknown_topic_is_refused(

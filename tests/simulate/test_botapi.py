@@ -25,6 +25,7 @@ from aiogram.types import (
     ChatMemberAdministrator,
     ChatMemberMember,
     ChatMemberOwner,
+    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputPollOption,
@@ -291,6 +292,29 @@ async def test_uploaded_files_are_recorded_by_name_and_size(api: BotApiStandIn, 
         "filename": "points.csv",
         "size": 8,
     }
+
+
+async def test_a_file_a_member_sent_can_be_fetched_and_downloaded(
+    api: BotApiStandIn, bot: Bot
+) -> None:
+    document = Document.model_validate(api.add_file(b"questions: []\n", "bank.yaml"))
+
+    downloaded = await bot.download(document)
+    info = await bot.get_file(document.file_id)
+
+    assert downloaded is not None
+    assert downloaded.read() == b"questions: []\n"
+    assert info.file_size == 14
+    assert info.file_path is not None
+    assert info.file_path.endswith("bank.yaml")
+    with pytest.raises(TelegramBadRequest):
+        await bot.get_file("no-such-file")
+    async with aiohttp.ClientSession() as session:
+        wrong_token = f"{api.base_url}/file/bot1:WRONG/{info.file_path}"
+        async with session.get(wrong_token) as response:
+            assert response.status == 401
+        async with session.get(f"{api.base_url}/file/bot{TOKEN}/documents/nothing") as response:
+            assert response.status == 404
 
 
 async def test_chat_administrators_are_parsed_by_aiogram(api: BotApiStandIn, bot: Bot) -> None:

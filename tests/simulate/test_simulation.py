@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from hearth.domain.activity import PARTICIPATION_KINDS
+from hearth.domain.delivery import OutboxStatus
+from hearth.simulate.programme import ProgrammeFigures
 from hearth.simulate.runner import SimulationOptions, SimulationResult, simulate
 
 
@@ -28,8 +31,8 @@ async def test_a_simulation_reports_what_the_database_holds_and_draws_the_chart(
         ).fetchone()[0]
         active_last_day = connection.execute(
             "SELECT count(DISTINCT member_id) FROM activity "
-            "WHERE local_day = ? AND kind IN ('message', 'reply', 'reaction', 'start', 'checkin')",
-            (result.overview.last.isoformat(),),
+            f"WHERE local_day = ? AND kind IN ({', '.join('?' * len(PARTICIPATION_KINDS))})",
+            (result.overview.last.isoformat(), *sorted(PARTICIPATION_KINDS)),
         ).fetchone()[0]
     assert result.overview.members == members > 0
     assert result.overview.days[-1].active == active_last_day
@@ -42,3 +45,75 @@ async def test_the_same_seed_gives_the_same_community(tmp_path: Path):
     second = await run(tmp_path / "two")
     assert first.overview.days == second.overview.days
     assert first.overview.members == second.overview.members
+    assert first.points == second.points
+    assert _summary(first.programme) == _summary(second.programme)
+
+
+async def test_events_announcements_and_quizzes_run_through_the_bot_and_reach_the_report(
+    tmp_path: Path,
+):
+    result = await run(tmp_path / "sim")
+    figures = result.programme
+
+    events = figures.events
+    assert len(events.reports) == 2  # a four-day run holds two events
+    assert events.going > 0
+    assert events.waitlisted > 0  # the first event has few seats
+    assert events.attended > 0
+    for report in events.reports:
+        assert report.attended <= report.counts.going  # only registered members come
+        if report.event.capacity is not None:
+            assert report.counts.going == report.event.capacity  # the waitlist filled the seats
+    assert events.ratings > 0
+    assert events.average_rating is not None
+    assert 1 <= events.average_rating <= 5
+    assert events.nps is not None
+    assert -100 <= events.nps <= 100
+
+    announcements = figures.announcements
+    assert announcements.announcements == 1
+    assert announcements.runs == announcements.group_posts == 1
+    assert announcements.private_copies > 0
+
+    quizzes = figures.quizzes
+    assert quizzes.bank == 41  # the sample bank, sent to the bot as a file
+    assert len(quizzes.rounds) == 1
+    assert quizzes.rounds[0].players > 0
+    assert 0 < quizzes.participation <= 1
+    assert quizzes.average_score > 0
+    assert quizzes.leader is not None
+
+    outbox = figures.outbox
+    assert outbox[OutboxStatus.SENT] > 0
+    assert outbox[OutboxStatus.FAILED] == outbox[OutboxStatus.BLOCKED] == 0
+    assert outbox[OutboxStatus.QUEUED] == 0  # the delivery worker sent everything
+
+    # The figures are the database's.
+    with sqlite3.connect(tmp_path / "sim" / "hearth-simulation.db") as connection:
+        attended = connection.execute("SELECT count(*) FROM attendance").fetchone()[0]
+        feedback = connection.execute(
+            "SELECT count(*) FROM feedback WHERE rating IS NOT NULL"
+        ).fetchone()[0]
+        rounds = connection.execute(
+            "SELECT count(*) FROM quiz_round WHERE status = 'finished'"
+        ).fetchone()[0]
+        players = connection.execute(
+            "SELECT count(DISTINCT member_id) FROM quiz_answer WHERE option IS NOT NULL"
+        ).fetchone()[0]
+        sent = connection.execute("SELECT count(*) FROM outbox WHERE status = 'sent'").fetchone()
+    assert attended == events.attended
+    assert feedback == events.ratings
+    assert rounds == 1
+    assert players == quizzes.rounds[0].players
+    assert sent[0] == outbox[OutboxStatus.SENT]
+
+
+def _summary(figures: ProgrammeFigures) -> tuple[object, ...]:
+    events, quizzes = figures.events, figures.quizzes
+    return (
+        [(r.counts, r.attended, r.average_rating, r.nps) for r in events.reports],
+        figures.announcements,
+        quizzes.rounds,
+        quizzes.leader,
+        figures.outbox.by_status,
+    )

@@ -339,6 +339,8 @@ class BotApiStandIn:
         self.polls: dict[str, SentPoll] = {}
         self._poll_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
+        #: Files members "uploaded" (``add_file``), by file id: (file path, content).
+        self._files: dict[str, tuple[str, bytes]] = {}
 
         self._commands: dict[tuple[str, str], list[JsonDict]] = {}
         self._menu_buttons: dict[int | None, JsonDict] = {}
@@ -389,6 +391,7 @@ class BotApiStandIn:
             "getChat": self._get_chat,
             "getChatAdministrators": self._get_chat_administrators,
             "getChatMember": self._get_chat_member,
+            "getFile": self._get_file,
         }
         # Telegram matches method names case-insensitively.
         self._handlers = {name.lower(): handler for name, handler in handlers.items()}
@@ -403,6 +406,7 @@ class BotApiStandIn:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("GET", "/bot{token}/{method}", self._handle)
         app.router.add_route("POST", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._serve_file)
         # A short shutdown timeout: stop() already wakes long polls, nothing else lingers.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
@@ -684,6 +688,22 @@ class BotApiStandIn:
         stored = self._messages.get((chat_id, message_id))
         return copy.deepcopy(stored) if stored is not None else None
 
+    def add_file(self, content: bytes, file_name: str, mime_type: str | None = None) -> JsonDict:
+        """Store a file as if a user had uploaded it; returns the ``Document`` to put in a
+        message. The bot gets it as Telegram serves files: ``getFile``, then a download."""
+        serial = next(self._file_ids)
+        file_id = f"SIMFILE{serial}"
+        self._files[file_id] = (f"documents/file_{serial}_{file_name}", bytes(content))
+        document: JsonDict = {
+            "file_id": file_id,
+            "file_unique_id": f"SIMUNIQUE{serial}",
+            "file_name": file_name,
+            "file_size": len(content),
+        }
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        return document
+
     def my_commands(self, scope: JsonDict | None = None, language_code: str = "") -> list[JsonDict]:
         """The command list last set for ``scope`` (default scope when None) and language."""
         return copy.deepcopy(self._commands.get((_scope_key(scope), language_code), []))
@@ -712,6 +732,16 @@ class BotApiStandIn:
             if self._on_delivered is not None:
                 self._on_delivered(result)
         return web.json_response({"ok": True, "result": result})
+
+    async def _serve_file(self, request: web.Request) -> web.StreamResponse:
+        """A file download (``/file/bot<token>/<file_path>``), as ``getFile`` described it."""
+        if request.match_info["token"] != self.token:
+            return _ApiError(401, "Unauthorized").response()
+        path = request.match_info["path"]
+        for file_path, content in self._files.values():
+            if file_path == path:
+                return web.Response(body=content, content_type="application/octet-stream")
+        return _ApiError(404, "Not Found").response()
 
     async def _dispatch(self, method: str, params: JsonDict) -> Any:
         fault = self._take_fault(method, params)
@@ -1101,6 +1131,19 @@ class BotApiStandIn:
         return handler
 
     # Chats --------------------------------------------------------------------------------
+
+    async def _get_file(self, params: JsonDict) -> JsonDict:
+        file_id = params.get("file_id")
+        stored = self._files.get(file_id) if isinstance(file_id, str) else None
+        if stored is None or not isinstance(file_id, str):
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        file_path, content = stored
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"SIMUNIQUE{file_id.removeprefix('SIMFILE')}",
+            "file_size": len(content),
+            "file_path": file_path,
+        }
 
     async def _get_chat(self, params: JsonDict) -> JsonDict:
         chat_id = self._resolve_chat_id(params.get("chat_id"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hearth.domain.delivery import OutboxStatus
+from hearth.simulate.programme import ProgrammeFigures
 from hearth.simulate.runner import SimulationResult
 
 
@@ -35,6 +37,8 @@ def print_report(result: SimulationResult, echo: Callable[[str], object]) -> Non
     for rank, name, earned in points.top:
         echo(f"    {rank:>2}. {name:<12} {earned:>6}")
     echo("")
+    print_programme(result.programme, echo)
+    echo("")
     echo("The operator's /stats in private, as the bot answered it:")
     for line in result.operator_stats_reply.splitlines():
         echo(f"  | {line}")
@@ -45,3 +49,59 @@ def print_report(result: SimulationResult, echo: Callable[[str], object]) -> Non
     )
     echo(f"Database: {result.database_url}")
     echo(f"Chart:    {result.chart.resolve()}")
+
+
+def print_programme(figures: ProgrammeFigures, echo: Callable[[str], object]) -> None:
+    """Events, announcements, quizzes and the outbox, as the database holds them."""
+    events = figures.events
+    echo(f"Events ({len(events.reports)}, figures of /event_report)")
+    echo(
+        f"  going {events.going} · waitlisted {events.waitlisted} · maybe {events.maybe}"
+        f" · can't go {events.not_going} · attended {events.attended}"
+    )
+    echo(
+        f"  average rating {_figure(events.average_rating, '.1f')} ({events.ratings} ratings)"
+        f" · NPS {_figure(events.nps, '+d')} ({events.recommendations} answers)"
+    )
+    for report in events.reports:
+        event = report.event
+        seats = f"{event.capacity} seats" if event.capacity is not None else "no limit"
+        echo(
+            f"    #{event.id} {event.starts_at:%Y-%m-%d} {event.title[:32]:<32} {seats:<9}"
+            f" going {report.counts.going:>3}  waitlisted {report.counts.waitlisted:>3}"
+            f"  attended {report.attended:>3}  rating {_figure(report.average_rating, '.1f')}"
+            f"  NPS {_figure(report.nps, '+d')}"
+        )
+    echo("")
+    announcements = figures.announcements
+    echo(f"Announcements ({announcements.announcements} scheduled)")
+    echo(
+        f"  runs {announcements.runs} · group posts {announcements.group_posts}"
+        f" · private copies {announcements.private_copies}"
+        + (f" · skipped {announcements.skipped}" if announcements.skipped else "")
+    )
+    echo("")
+    quizzes = figures.quizzes
+    echo(f"Quizzes ({quizzes.bank} questions in the bank)")
+    echo(
+        f"  rounds {len(quizzes.rounds)} · players per round {quizzes.players_per_round:.1f}"
+        f" ({quizzes.participation:.0%} of members) · average score {quizzes.average_score:.1f}"
+        " points"
+    )
+    leader = quizzes.leader
+    echo(
+        f"  season leader: {leader.name} ({leader.points} points)"
+        if leader is not None
+        else "  season leader: none yet"
+    )
+    echo("")
+    outbox = figures.outbox
+    echo("Outbox (messages the bot sent on its own initiative)")
+    echo(
+        f"  sent {outbox[OutboxStatus.SENT]} · failed {outbox[OutboxStatus.FAILED]}"
+        f" · blocked {outbox[OutboxStatus.BLOCKED]} · queued {outbox[OutboxStatus.QUEUED]}"
+    )
+
+
+def _figure(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from hearth.bot.app import build_hearth
+from hearth.bot.app import Hearth, build_hearth
 from hearth.config import Settings
 from hearth.domain.calendar import local_day
 from hearth.scheduler import jobs
@@ -27,7 +27,15 @@ from hearth.simulate import updates
 from hearth.simulate.botapi import BotApiStandIn
 from hearth.simulate.chart import daily_active_chart
 from hearth.simulate.clock import VirtualClock
-from hearth.simulate.community import ScheduledUpdate, SyntheticCommunity
+from hearth.simulate.community import SyntheticCommunity
+from hearth.simulate.programme import (
+    Action,
+    Checkpoint,
+    Programme,
+    ProgrammeFigures,
+    deliver,
+    run_day,
+)
 from hearth.storage.migrate import upgrade_database
 
 SIMULATED_TOKEN = "123456:SIMULATED-HEARTH"
@@ -54,6 +62,7 @@ class SimulationResult:
 
     overview: Overview
     points: PointsOverview
+    programme: ProgrammeFigures  # events, announcements, quizzes and the outbox
     chart: Path
     database_url: str
     updates: int
@@ -120,21 +129,37 @@ async def simulate(
         setup = community.setup()
         setup[0].payload["my_chat_member"]["new_chat_member"]["user"] = api.bot_user
         setup[0].payload["my_chat_member"]["old_chat_member"]["user"] = api.bot_user
-        total += await _deliver(api, clock, setup)
+        total += await deliver(api, clock, setup)
         total += await _stock_the_store(api, community)
+        programme = Programme(
+            api=api,
+            clock=clock,
+            hearth=hearth,
+            community=community,
+            seed=options.seed,
+            days=options.days,
+        )
         for day in range(options.days):
             batch = community.day(day)
-            total += await _deliver(api, clock, batch)
-            for member in community.redeemers(day):
+            redeemers = community.redeemers(day)
+            notes: list[str] = []
+            extra_updates, checkpoints = await programme.plan(day, notes)
+            reminded: list[int] = []
+            # The day in time order: the community's and the programme's updates, and the
+            # scheduler's work at its moments, on the virtual clock.
+            checkpoints.append(
+                Checkpoint(community.local_time(day, 10.25), _expiry_reminders(hearth, reminded))
+            )
+            total += await run_day(api, clock, batch + extra_updates, checkpoints)
+            for member in redeemers:
                 total += await _redeem(api, clock, member.user)
-            # The scheduler's daily work, on the virtual clock.
-            clock.set(community.local_time(day, 10.25))
-            reminded = await jobs.expiry_reminders(hearth.uow_factory, hearth.notifier, clock)
-            clock.set(community.local_time(day, 23.99))
+            clock.set(max(clock.now(), community.local_time(day, 23.99)))
             expired = await jobs.expire_points(hearth.uow_factory, clock)
             await jobs.tier_announcements(hearth.uow_factory, hearth.notifier, clock)
+            await programme.drain()
             extra = f"  {expired} points expired" if expired else ""
-            extra += f"  {reminded} expiry reminders" if reminded else ""
+            extra += f"  {sum(reminded)} expiry reminders" if sum(reminded) else ""
+            extra += "".join(f"  {note}" for note in notes)
             progress(
                 f"day {day + 1:>3}/{options.days}  {community.local_time(day, 0).date()}  "
                 f"{len(batch):>5} updates{extra}"
@@ -154,6 +179,7 @@ async def simulate(
                 days=options.days,
             )
             points_figures = await reports.points_overview(uow, profile, now=clock.now())
+        programme_figures = await programme.figures(clock.now(), overview.members)
     finally:
         await hearth.dispatcher.stop_polling()
         await polling
@@ -169,6 +195,7 @@ async def simulate(
     return SimulationResult(
         overview=overview,
         points=points_figures,
+        programme=programme_figures,
         chart=chart,
         database_url=database_url,
         updates=total,
@@ -177,21 +204,17 @@ async def simulate(
     )
 
 
-async def _deliver(api: BotApiStandIn, clock: VirtualClock, batch: list[ScheduledUpdate]) -> int:
-    """Hand a day's updates to the stand-in and wait until the bot has handled them all.
-
-    Updates are handled one after another, so the bot asks for the next batch only once
-    the previous one is done: "consumed" means "handled".
-    """
-    if not batch:
-        return 0
-    clock.set(batch[-1].at)
-    api.add_updates(item.payload for item in batch)
-    await api.wait_until_consumed(timeout=20)
-    return len(batch)
-
-
 REWARDS = ("/reward_new 150 40 Club mug limit=1", "/reward_new 600 unlimited Free car wash")
+
+
+def _expiry_reminders(hearth: Hearth, reminded: list[int]) -> Action:
+    async def action() -> int:
+        reminded.append(
+            await jobs.expiry_reminders(hearth.uow_factory, hearth.notifier, hearth.clock)
+        )
+        return 0
+
+    return action
 
 
 async def _stock_the_store(api: BotApiStandIn, community: SyntheticCommunity) -> int:

@@ -173,14 +173,17 @@ def callback_query(
     chat: JsonDict | None = None,
     update_id: int | None = None,
     query_id: str = "1",
+    message: JsonDict | None = None,
 ) -> JsonDict:
+    """A button press; ``message`` is the message the button sits on (default: a stub)."""
     chat = chat or private(person)
     body = {
         "id": query_id,
         "from": person,
         "chat_instance": "1",
         "data": data,
-        "message": {
+        "message": message
+        or {
             "message_id": 1,
             "date": timestamp(at),
             "chat": chat,

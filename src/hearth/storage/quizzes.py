@@ -16,7 +16,9 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     UniqueConstraint,
+    cast,
     func,
     select,
     update,
@@ -459,7 +461,11 @@ class SqlQuizRepository(_Repository):
         """(member, points, correct answers) in rounds since ``since``, best first."""
         points = func.sum(QuizAnswerRow.points)
         rows = await self.session.execute(
-            select(col(QuizAnswerRow.member_id), points, func.sum(QuizAnswerRow.correct))
+            select(
+                col(QuizAnswerRow.member_id),
+                points,
+                func.sum(cast(col(QuizAnswerRow.correct), Integer)),
+            )
             .where(
                 col(QuizAnswerRow.community_id) == community_id,
                 col(QuizAnswerRow.answered_at) >= since,
