@@ -10,7 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hearth.scheduler.announcements import AnnouncementTimetable
 from hearth.scheduler.quizzes import QuizTimetable
-from hearth.services import events, greetings, points, reminders, tiers
+from hearth.services import engagement_recompute, events, greetings, points, reminders, tiers
 from hearth.services.ports import Clock, EventNotices, Greeter, Notifier, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,20 @@ async def send_greetings(uow_factory: UnitOfWorkFactory, greeter: Greeter, clock
     return await greetings.send_greetings(uow_factory, greeter, clock.now())
 
 
+async def recompute_engagement(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
+    """Stages, RFM and tags of each community once a local day, after its 03:00."""
+    done = await engagement_recompute.recompute_due(uow_factory, clock.now())
+    for each in done:
+        log.info(
+            "recomputed community %d for %s: %d members, %d stage changes",
+            each.community_id,
+            each.day,
+            each.members,
+            each.changes,
+        )
+    return len(done)
+
+
 def build_scheduler(
     uow_factory: UnitOfWorkFactory,
     notifier: Notifier,
@@ -91,6 +105,8 @@ def build_scheduler(
         ("checkin.reminders", checkin_reminders, 0, with_notifier),
         ("points.expiry_reminders", expiry_reminders, 30, with_notifier),
         ("points.tiers", tier_announcements, 45, with_notifier),
+        # hourly, but each community once a local day (after its 03:00, or on catching up)
+        ("engagement.recompute", recompute_engagement, 20, (uow_factory, clock)),
     ]
     for job_id, job, minute, args in jobs:  # hourly, each at its own minute
         scheduler.add_job(

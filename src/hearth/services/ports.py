@@ -10,8 +10,10 @@ from typing import Any, Protocol
 from hearth.domain.activity import ActivityKind, ActivityRecord
 from hearth.domain.announcements import Announcement, NewAnnouncement, RunStatus
 from hearth.domain.delivery import OutboxCounts, OutboxStatus, OutgoingMessage, QueuedMessage
+from hearth.domain.engagement import MemberFacts, MemberStanding
 from hearth.domain.events import Event, EventDraft, RsvpCounts, RsvpStatus
 from hearth.domain.greetings import Birthday, Greeting, GreetingCandidate
+from hearth.domain.lifecycle import LifecycleRules, StageChange, StageState
 from hearth.domain.members import (
     ChatRole,
     CommunityProfile,
@@ -614,6 +616,31 @@ class QuizRepository(Protocol):
     async def mark_handled(self, schedule_id: int, until: datetime) -> None: ...
 
 
+class EngagementRepository(Protocol):
+    """Aggregates for the lifecycle and RFM rules, and the stored standings. Never commits."""
+
+    async def member_facts(
+        self, community_id: int, today: date, timezone: str, rules: LifecycleRules
+    ) -> list[MemberFacts]:
+        """Every membership (current or not): its activity as of ``today`` and, for current
+        members, recency, frequency and value over the RFM window."""
+        ...
+
+    async def stage_states(self, community_id: int) -> dict[int, StageState]: ...
+
+    async def last_computed_on(self, community_id: int) -> date | None: ...
+
+    async def save_standings(
+        self, community_id: int, today: date, standings: Sequence[MemberStanding]
+    ) -> None: ...
+
+    async def add_changes(
+        self, community_id: int, changes: Sequence[tuple[int, StageChange]]
+    ) -> None: ...
+
+    async def changes(self, community_id: int, member_id: int) -> list[StageChange]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories never commit; the unit of work does."""
 
@@ -658,6 +685,9 @@ class UnitOfWork(Protocol):
 
     @property
     def quizzes(self) -> QuizRepository: ...
+
+    @property
+    def engagement(self) -> EngagementRepository: ...
 
     async def commit(self) -> None: ...
 

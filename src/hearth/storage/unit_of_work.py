@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hearth.storage.announcements import SqlAnnouncementRepository
+from hearth.storage.engagement import SqlEngagementRepository
 from hearth.storage.events import SqlEventsRepository
 from hearth.storage.greetings import SqlGreetingsRepository
 from hearth.storage.outbox import SqlOutboxRepository
@@ -109,6 +110,10 @@ class SqlUnitOfWork:
     @property
     def quizzes(self) -> SqlQuizRepository:
         return SqlQuizRepository(self.session, self._dialect)
+
+    @property
+    def engagement(self) -> SqlEngagementRepository:
+        return SqlEngagementRepository(self.session, self._dialect)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)

@@ -1,0 +1,173 @@
+"""The engagement aggregates in SQL equal what a hand count gives, on each backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from hearth.domain.activity import ActivityKind, ActivityRecord
+from hearth.domain.engagement import MemberStanding
+from hearth.domain.lifecycle import LifecycleRules, MemberActivity, Stage, StageChange, StageState
+from hearth.domain.members import ChatRole, Person
+from hearth.domain.points import EntryKind, NewEntry
+from hearth.domain.rfm import RfmFacts, RfmScore, Segment
+from hearth.storage.unit_of_work import UnitOfWorkFactory
+
+GROUP = -1001000000001
+OTHER = -1001000000002
+TODAY = date(2026, 3, 2)
+ZONE = "Asia/Shanghai"  # UTC+8: a local day starts at 16:00 UTC the day before
+RULES = LifecycleRules()
+STEADY, FADED, QUIET, LEFT, NEWCOMER = 1, 2, 3, 4, 5
+
+
+def local_noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC)
+
+
+def days_ago(days: int) -> date:
+    return TODAY - timedelta(days=days)
+
+
+def activity(
+    member_id: int, day: date, kind: ActivityKind = ActivityKind.MESSAGE
+) -> ActivityRecord:
+    return ActivityRecord(
+        community_id=GROUP,
+        member_id=member_id,
+        kind=kind,
+        occurred_at=local_noon(day),
+        local_day=day,
+    )
+
+
+async def club(uow_factory: UnitOfWorkFactory) -> None:
+    """Five members with activity on known days, at the edges of every window."""
+    joined = local_noon(days_ago(200))
+    async with uow_factory() as uow:
+        for community_id in (GROUP, OTHER):
+            await uow.communities.add(
+                community_id, "Owners", timezone=ZONE, locale="en", now=joined
+            )
+        for member_id in (STEADY, FADED, QUIET, LEFT, NEWCOMER):
+            await uow.members.upsert(Person(member_id, f"M{member_id}"), joined)
+            at = local_noon(days_ago(3)) if member_id == NEWCOMER else joined
+            await uow.memberships.add(GROUP, member_id, role=ChatRole.MEMBER, now=at)
+        await uow.memberships.add(OTHER, STEADY, role=ChatRole.MEMBER, now=joined)
+        # 23:30 UTC the day before is 07:30 local: joined on the local day 3 days ago
+        await uow.memberships.leave(GROUP, LEFT, datetime(2026, 2, 26, 23, 30, tzinfo=UTC))
+        records = [
+            # STEADY: today, 13 days ago (last day of the recent window), 14 days ago (first of
+            # the baseline), 69 days ago (last of the baseline), 70 (outside), twice a day
+            # once, and a join (not participation) yesterday
+            *(activity(STEADY, days_ago(d)) for d in (0, 13, 14, 69, 70, 83, 84, 89, 90)),
+            activity(STEADY, days_ago(0), ActivityKind.REACTION),
+            activity(STEADY, days_ago(1), ActivityKind.JOIN),
+            # FADED: last active 40 days ago, three days in the baseline
+            *(activity(FADED, days_ago(d)) for d in (40, 41, 60)),
+            # LEFT: active 5 days ago, then left
+            activity(LEFT, days_ago(5), ActivityKind.CHECKIN),
+            # NEWCOMER: two days since joining
+            *(activity(NEWCOMER, days_ago(d)) for d in (0, 2)),
+        ]
+        other = ActivityRecord(OTHER, STEADY, ActivityKind.MESSAGE, local_noon(TODAY), TODAY)
+        await uow.activity.add_many([*records, other])
+        await uow.points.add_credits(
+            [
+                NewEntry(GROUP, STEADY, EntryKind.EARN, 10, "checkin", "k1", local_noon(TODAY)),
+                # 16:30 UTC is 00:30 local on 3 December, 89 days ago: the window's first day
+                NewEntry(
+                    GROUP,
+                    STEADY,
+                    EntryKind.GRANT,
+                    5,
+                    "grant",
+                    "k2",
+                    datetime(2025, 12, 2, 16, 30, tzinfo=UTC),
+                ),
+                # 15:30 UTC is 23:30 local on 2 December, 90 days ago: outside
+                NewEntry(
+                    GROUP,
+                    STEADY,
+                    EntryKind.EARN,
+                    100,
+                    "old",
+                    "k3",
+                    datetime(2025, 12, 2, 15, 30, tzinfo=UTC),
+                ),
+                NewEntry(
+                    GROUP, FADED, EntryKind.EARN, 7, "checkin", "k4", local_noon(days_ago(40))
+                ),
+                NewEntry(OTHER, STEADY, EntryKind.EARN, 50, "checkin", "k5", local_noon(TODAY)),
+            ]
+        )
+        await uow.commit()
+
+
+async def test_summaries_count_active_days_in_each_window_from_the_local_days(
+    uow_factory: UnitOfWorkFactory,
+):
+    await club(uow_factory)
+    async with uow_factory() as uow:
+        facts = {
+            each.member_id: each
+            for each in await uow.engagement.member_facts(GROUP, TODAY, ZONE, RULES)
+        }
+    joined = days_ago(200)
+    assert set(facts) == {STEADY, FADED, QUIET, LEFT, NEWCOMER}
+    # recent: days 0 and 13; baseline (14..69): 14 and 69; weeks: 0 (d0), 1 (d13),
+    # 2 (d14), 9 (d69), 10 (d70), 11 (d83); d84 and older are before the 12 weeks
+    assert facts[STEADY].activity == MemberActivity(
+        joined_on=joined,
+        left_on=None,
+        last_active_on=TODAY,
+        active_days_recent=2,
+        active_days_baseline=2,
+        active_weeks=6,
+    )
+    # FADED: weeks 5 (days 40 and 41) and 8 (day 60)
+    assert facts[FADED].activity == MemberActivity(joined, None, days_ago(40), 0, 3, 2)
+    assert facts[QUIET].activity == MemberActivity(joined, None, None, 0, 0, 0)
+    assert facts[LEFT].activity == MemberActivity(joined, days_ago(3), days_ago(5), 1, 0, 1)
+    assert facts[NEWCOMER].activity == MemberActivity(days_ago(3), None, TODAY, 2, 0, 1)
+
+
+async def test_rfm_facts_cover_the_90_local_days_and_current_members_only(
+    uow_factory: UnitOfWorkFactory,
+):
+    await club(uow_factory)
+    async with uow_factory() as uow:
+        rfm = {
+            each.member_id: each.rfm
+            for each in await uow.engagement.member_facts(GROUP, TODAY, ZONE, RULES)
+        }
+    # STEADY: days 0..89 → 8 active days (90 is outside); points 10 + 5 (100 is outside)
+    assert rfm[STEADY] == RfmFacts(STEADY, TODAY, 8, 15)
+    assert rfm[FADED] == RfmFacts(FADED, days_ago(40), 3, 7)
+    assert rfm[QUIET] == RfmFacts(QUIET, None, 0, 0)
+    assert rfm[NEWCOMER] == RfmFacts(NEWCOMER, TODAY, 2, 0)
+    assert rfm[LEFT] is None
+
+
+async def test_standings_are_upserted_and_changes_recorded_once(uow_factory: UnitOfWorkFactory):
+    await club(uow_factory)
+    score = RfmScore(STEADY, 0, 5, 4, 3, Segment.CHAMPIONS, True)
+    first = MemberStanding(STEADY, StageState(Stage.GROWING, TODAY), score, ("silver",))
+    change = StageChange(None, Stage.GROWING, TODAY)
+    async with uow_factory() as uow:
+        await uow.engagement.save_standings(GROUP, TODAY, [first])
+        await uow.engagement.add_changes(GROUP, [(STEADY, change)])
+        await uow.commit()
+    later = TODAY + timedelta(days=1)
+    pending = MemberStanding(STEADY, StageState(Stage.GROWING, TODAY, later), None)
+    async with uow_factory() as uow:
+        await uow.engagement.save_standings(GROUP, later, [pending])
+        await uow.engagement.add_changes(GROUP, [(STEADY, change)])
+        await uow.commit()
+    async with uow_factory() as uow:
+        states = await uow.engagement.stage_states(GROUP)
+        changes = await uow.engagement.changes(GROUP, STEADY)
+        computed = await uow.engagement.last_computed_on(GROUP)
+        elsewhere = await uow.engagement.last_computed_on(OTHER)
+    assert states == {STEADY: StageState(Stage.GROWING, TODAY, later)}
+    assert changes == [change]
+    assert (computed, elsewhere) == (later, None)
