@@ -149,6 +149,7 @@ def test_when_accepts_a_start_or_a_range_in_the_community_time_zone() -> None:
         ("tomorrow", "when"),
         ("2026-02-30 10:00", "when"),
         ("2026-03-10 14:00 - 2026-04-10 10:00", "too_long"),
+        ("0001-01-01 00:00", "when"),  # before UTC's year 1 in Shanghai: no such instant
     ]:
         with pytest.raises(InvalidEventInput) as refused:
             parse_when(text, zone, NOW)

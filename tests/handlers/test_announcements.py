@@ -22,6 +22,7 @@ from tests.handlers.common import (
     bot_serves_group,
     callback_answers,
     joins,
+    leaves,
     members_of,
     presses,
     said,
@@ -355,3 +356,21 @@ async def test_greetings_are_opt_in_and_come_once_a_year(bot: BotHarness) -> Non
     await bot.feed(says_privately(ALICE, "/greetings off"))
     await greetings_job(bot, TEN_IN_SHANGHAI.replace(year=2028))
     assert len(sent_to(bot, ALICE["id"])) == 5  # only the reply to /greetings off
+
+
+async def test_greetings_off_holds_in_a_community_the_member_left_and_rejoins(
+    bot: BotHarness,
+) -> None:
+    bot.hearth.clock.set(A_YEAR_AGO)  # type: ignore[attr-defined]
+    await bot.feed(joins(ALICE, A_YEAR_AGO))
+    await starts_the_bot(bot, ALICE)
+    await bot.feed(says_privately(ALICE, "/birthday 03-02"))
+    await bot.feed(says_privately(ALICE, "/greetings on"))
+    await bot.feed(leaves(ALICE, A_YEAR_AGO + timedelta(days=1)))
+    await bot.feed(says_privately(ALICE, "/greetings off"))  # nothing from anyone, please
+    await bot.feed(joins(ALICE, A_YEAR_AGO + timedelta(days=2)))
+    bot.session.clear()
+
+    await greetings_job(bot, TEN_IN_SHANGHAI)
+
+    assert sent_to(bot, ALICE["id"]) == []

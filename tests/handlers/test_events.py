@@ -289,6 +289,23 @@ async def test_reminders_go_once_and_only_to_members_who_started_the_bot(
     assert bot.session.texts_to(BORIS["id"]) == []
 
 
+async def test_a_late_registration_is_reminded_of_today_not_tomorrow(bot: BotHarness) -> None:
+    await starts_the_bot(bot, ALICE)
+    event_id = await create_event(bot, when="2026-03-05 20:00-22:00")  # UTC community
+    morning = NOW.replace(day=5, hour=1)  # 19 hours before, on the same day
+    await at(bot, morning, group_press(ALICE, f"ev1r:{event_id}:g"))
+    hearth = bot.hearth
+
+    assert (
+        await jobs.event_reminders(hearth.uow_factory, hearth.event_notices, hearth.clock, (24, 1))
+        == 1
+    )
+    await hearth.delivery.drain()
+
+    (reminder,) = [text for text in bot.session.texts_to(ALICE["id"]) if text.startswith("⏰")]
+    assert reminder.startswith("⏰ Today: <b>Spring drive</b>")
+
+
 async def test_attendance_codes_wrong_code_other_event_and_second_use(bot: BotHarness) -> None:
     today = await create_event(bot, title="Morning coffee", when="2026-03-02 09:30-11:00")
     later = await create_event(bot, title="Track day", when="2026-03-20 08:00-18:00")
@@ -376,6 +393,24 @@ async def test_feedback_is_asked_after_the_event_and_reported_with_nps(bot: BotH
     assert "Average rating: 4.0 / 5 (2 ratings)" in report
     assert "NPS: +0 (2 answers" in report  # one promoter, one detractor
     assert "• Great &lt;drive&gt;!" in report
+
+
+async def test_a_bare_code_checks_in_even_while_a_comment_is_still_awaited(
+    bot: BotHarness,
+) -> None:
+    first = await create_event(bot, title="Morning coffee", when="2026-03-02 09:30-11:00")
+    second = await create_event(bot, title="Track day", when="2026-03-09 09:30-11:00")
+    await bot.feed(says_privately(ALICE, f"/attend {await code_of(bot, first)}"))
+    await bot.feed(presses(ALICE, f"ev1s:{first}:5"))
+    await bot.feed(presses(ALICE, f"ev1n:{first}:9"))  # asked for a comment; she never writes one
+    bot.session.clear()
+
+    # A week later, on site, she sends the next event's code as a bare message.
+    code = await code_of(bot, second)
+    await at(bot, NOW.replace(day=9, hour=9, minute=40), says_privately(ALICE, code))
+
+    (answer,) = bot.session.texts_to(ALICE["id"])
+    assert answer.startswith("✅ You're checked in at <b>Track day</b>")
 
 
 async def test_cancelling_tells_everyone_registered_and_closes_the_card(bot: BotHarness) -> None:

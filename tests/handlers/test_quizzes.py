@@ -185,6 +185,20 @@ async def test_start_needs_a_known_topic_and_a_sensible_number(bot: BotHarness) 
     assert "What does ABS prevent?" in bot.session.polls_to(GROUP_ID)[0].params["question"]
 
 
+async def test_odd_numbers_get_a_clear_answer_not_an_error(bot: BotHarness) -> None:
+    await group_with_bank(bot)
+
+    await bot.feed(said(OPERATOR, "/quiz unschedule 99999999999999999999999", NOW))
+    await bot.feed(said(OPERATOR, "/quiz start ²", NOW))  # a superscript: a digit to str.isdigit
+    await bot.feed(said(OPERATOR, "/quiz schedule every day 08:00 questions=²", NOW))
+
+    unknown, no_topic, usage = bot.session.texts_to(GROUP_ID)
+    assert unknown.startswith("There is no scheduled quiz #99999999999999999999999 here.")
+    assert no_topic.startswith("The question bank has no questions on “²”.")
+    assert usage.startswith("Usage: /quiz schedule WHEN [topic=…] [questions=N]")
+    assert bot.session.polls_to(GROUP_ID) == []
+
+
 async def test_stop_ends_the_round_and_the_answers_so_far_count(bot: BotHarness) -> None:
     await group_with_bank(bot)
     await bot.feed(said(OPERATOR, "/quiz start 2", NOW))
@@ -198,6 +212,27 @@ async def test_stop_ends_the_round_and_the_answers_so_far_count(bot: BotHarness)
     assert "The quiz round was stopped; the answers given so far still count." in texts
     assert "1 player took part." in texts[-1]
     assert len(bot.session.polls_to(GROUP_ID)) == 1  # no second question after the stop
+
+
+async def test_answers_after_a_stop_neither_count_nor_show_on_the_season_board(
+    bot: BotHarness,
+) -> None:
+    await group_with_bank(bot)
+    await bot.feed(said(OPERATOR, "/quiz start 2", NOW))
+    first = bot.session.polls_to(GROUP_ID)[0]
+    await bot.feed(said(OPERATOR, "/quiz stop", NOW + timedelta(seconds=5)))
+    await bot.hearth.delivery.drain()
+
+    # Telegram keeps the poll open for its 30 seconds: Alice still answers it, right.
+    bot.hearth.clock.set(NOW + timedelta(seconds=10))  # type: ignore[attr-defined]
+    await bot.feed(updates.poll_answer(ALICE, _poll_id(bot, 0), first.params["correct_option_ids"]))
+
+    bot.session.clear()
+    await bot.feed(said(ALICE, "/quiz top", NOW + timedelta(minutes=2)))
+    (season,) = bot.session.texts_to(GROUP_ID)
+    assert "Alice" not in season  # the board shows no points her balance never got
+    async with bot.uow() as uow:
+        assert await uow.points.balance(GROUP_ID, ALICE["id"]) == 0
 
 
 async def test_practice_in_private_sends_a_quiz_poll_and_pays_a_little(bot: BotHarness) -> None:
@@ -218,6 +253,21 @@ async def test_practice_in_private_sends_a_quiz_poll_and_pays_a_little(bot: BotH
     assert bot.session.texts_to(GROUP_ID) == [
         "Practice questions come in private: open a chat with me and send /quiz."
     ]
+
+
+async def test_wrong_practice_answers_do_not_use_up_the_daily_points(bot: BotHarness) -> None:
+    await group_with_bank(bot)
+    await bot.feed(says_privately(ALICE, "/start"))
+    bot.session.clear()
+
+    for index in range(6):  # five wrong answers, then a right one
+        await bot.feed(says_privately(ALICE, "/quiz"))
+        right = bot.session.polls_to(ALICE["id"])[index].params["correct_option_ids"][0]
+        answer = right if index == 5 else 1 - right
+        await bot.feed(updates.poll_answer(ALICE, _poll_id(bot, index), [answer]))
+
+    async with bot.uow() as uow:
+        assert await uow.points.balance(GROUP_ID, ALICE["id"]) == 2  # "a right answer earns 2"
 
 
 def _poll_id(bot: BotHarness, index: int) -> str:

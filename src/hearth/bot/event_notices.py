@@ -109,7 +109,7 @@ class OutboxEventNotices:
             key,
             member,
             community,
-            lambda: events_texts.reminder(event, community, hours),
+            lambda: events_texts.reminder(event, community, hours, self.outbox.clock.now()),
             kind="event_reminder",
         )
 

@@ -401,7 +401,7 @@ def parse_comment(text: str) -> str:
 
 
 def _local(day: str, clock_time: str, timezone: str, text: str) -> datetime:
-    with suppress(ValueError):
+    with suppress(ValueError, OverflowError):  # OverflowError: before year 1 in UTC
         hours, minutes = (int(part) for part in clock_time.split(":"))
         naive = datetime.combine(datetime.strptime(day, "%Y-%m-%d").date(), time(hours, minutes))
         return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)

@@ -78,7 +78,10 @@ def build() -> Router:
     router.callback_query.register(rsvp, EventRsvp.filter())
     router.message.register(attend_command, Command("attend"), InPrivate())
     router.message.register(attend_in_group, Command("attend"), InGroup())
-    router.message.register(attend_by_code, StateFilter(None), InPrivate(), KnownCode())
+    # A code wins over a comment still awaited (the member may have moved on long since).
+    router.message.register(
+        attend_by_code, StateFilter(None, FeedbackDialog.comment), InPrivate(), KnownCode()
+    )
     router.callback_query.register(rate, EventRating.filter())
     router.callback_query.register(recommend, EventRecommend.filter())
     router.message.register(

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from aiogram.utils.i18n import gettext as _
 
+from hearth.domain.calendar import local_day
 from hearth.domain.errors import HearthError
 from hearth.domain.events import (
     DEFAULT_POINTS,
@@ -540,12 +541,18 @@ def cancelled_notice(event: Event, community: CommunityProfile) -> str:
     )
 
 
-def reminder(event: Event, community: CommunityProfile, hours: int) -> str:
-    heading = (
-        _("⏰ Tomorrow: <b>{title}</b> ({community})")
-        if hours >= 24
-        else _("⏰ Starting soon: <b>{title}</b> ({community})")
-    )
+def reminder(event: Event, community: CommunityProfile, hours: int, now: datetime) -> str:
+    days_ahead = (
+        local_day(event.starts_at, community.timezone) - local_day(now, community.timezone)
+    ).days
+    if hours < 24:
+        heading = _("⏰ Starting soon: <b>{title}</b> ({community})")
+    elif days_ahead <= 0:  # registered late: the day reminder comes on the day itself
+        heading = _("⏰ Today: <b>{title}</b> ({community})")
+    elif days_ahead == 1:
+        heading = _("⏰ Tomorrow: <b>{title}</b> ({community})")
+    else:
+        heading = _("⏰ Coming up: <b>{title}</b> ({community})")
     lines = [
         heading.format(title=quote(event.title), community=quote(community.title)),
         _("🕒 {when}").format(when=when(event.starts_at, event.ends_at, community.timezone)),

@@ -31,6 +31,8 @@ from hearth.services.quiz_files import (
     read_records,
 )
 
+ROW_ID_LIMIT = 2**63 - 1  # a BIGINT: a larger number names no schedule and must not reach SQL
+
 
 def build() -> Router:
     router = Router(name="quizzes")
@@ -217,11 +219,13 @@ async def _schedules(
         await message.answer(quizzes_texts.schedules(plans, community.timezone))
         return
     if action == "unschedule":
-        if len(words) != 1 or not words[0].isdigit():
+        if len(words) != 1 or not _is_number(words[0]):
             raise InvalidArgument(quizzes_texts.unschedule_usage())
         number = int(words[0])
         actor = message.from_user.id
-        if not await quizzes.unschedule(uow, community, number, now=now, actor=actor):
+        if number > ROW_ID_LIMIT or not await quizzes.unschedule(
+            uow, community, number, now=now, actor=actor
+        ):
             await message.answer(quizzes_texts.unknown_schedule(number))
             return
         uow.on_commit(lambda: timetable.changed(number))
@@ -256,7 +260,7 @@ def parse_schedule_words(words: list[str]) -> tuple[str, str | None, int]:
             when.append(word)
         elif key.lower() == "topic" and value:
             topic = value.lower()
-        elif key.lower() in {"questions", "n"} and value.isdigit():
+        elif key.lower() in {"questions", "n"} and _is_number(value):
             count = int(value)
             if not 1 <= count <= quizzes.MAX_QUESTIONS:
                 raise InvalidArgument(quizzes_texts.schedule_usage())
@@ -267,12 +271,17 @@ def parse_schedule_words(words: list[str]) -> tuple[str, str | None, int]:
     return " ".join(when), topic, count
 
 
+def _is_number(word: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes ``²``, which ``int`` refuses."""
+    return word.isascii() and word.isdigit()
+
+
 def parse_start(words: list[str]) -> tuple[str | None, int]:
     """``[topic] [n]`` in either order; the default is 5 questions of every topic."""
     topic: str | None = None
     count = quizzes.DEFAULT_QUESTIONS
     for word in words:
-        if word.isdigit():
+        if _is_number(word):
             count = int(word)
             if not 1 <= count <= quizzes.MAX_QUESTIONS:
                 raise InvalidArgument(quizzes_texts.start_usage())

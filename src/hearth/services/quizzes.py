@@ -308,6 +308,12 @@ async def record_answer(
         return AnswerOutcome.NOT_OURS
     if now > poll.closes_at + LATE_GRACE:
         return AnswerOutcome.LATE
+    if poll.round_id is not None:
+        # A round stopped early leaves its poll open in Telegram; its points are credited
+        # already, so later votes (and retractions) change nothing.
+        quiz = await uow.quizzes.round(poll.round_id)
+        if quiz is None or quiz.status is not RoundStatus.RUNNING:
+            return AnswerOutcome.LATE
     if not option_ids:
         retracted = await uow.quizzes.retract_answer(poll_id, member_id)
         return AnswerOutcome.RETRACTED if retracted else AnswerOutcome.REPEATED

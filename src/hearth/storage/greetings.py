@@ -75,6 +75,13 @@ class SqlGreetingsRepository(_Repository):
     async def set_greetings(
         self, member_id: int, community_ids: Collection[int], enabled: bool, now: datetime
     ) -> None:
+        """Opt in in these communities; opting out holds everywhere, also in a community the
+        member has left (or the bot has), so that coming back does not turn greetings on."""
+        if not enabled:
+            await self.session.execute(
+                delete(GreetingOptIn).where(col(GreetingOptIn.member_id) == member_id)
+            )
+            return
         await self._set_member_rows(
             GreetingOptIn, member_id, community_ids, present=enabled, now=now
         )

@@ -501,10 +501,12 @@ class SqlQuizRepository(_Repository):
         return set(rows)
 
     async def practice_answers_since(self, member_id: int, since: datetime) -> int:
+        """Right practice answers since ``since`` (wrong ones earn nothing, so cost nothing)."""
         found = await self.session.scalar(
             select(func.count()).where(
                 col(QuizAnswerRow.member_id) == member_id,
                 col(QuizAnswerRow.practice).is_(True),
+                col(QuizAnswerRow.correct).is_(True),
                 col(QuizAnswerRow.answered_at) >= since,
             )
         )
