@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import delete
+from sqlmodel import col, select
+
 from hearth.domain.activity import ActivityKind, ActivityRecord
 from hearth.domain.engagement import MemberStanding
 from hearth.domain.lifecycle import LifecycleRules, MemberActivity, Stage, StageChange, StageState
 from hearth.domain.members import ChatRole, Person
 from hearth.domain.points import EntryKind, NewEntry
 from hearth.domain.rfm import RfmFacts, RfmScore, Segment
+from hearth.storage.engagement import MemberDayRollupRow, MemberDayRow
 from hearth.storage.unit_of_work import UnitOfWorkFactory
 
 GROUP = -1001000000001
@@ -171,3 +175,65 @@ async def test_standings_are_upserted_and_changes_recorded_once(uow_factory: Uni
     assert states == {STEADY: StageState(Stage.GROWING, TODAY, later)}
     assert changes == [change]
     assert (computed, elsewhere) == (later, None)
+
+
+async def _rolled_up(uow_factory: UnitOfWorkFactory) -> set[tuple[int, date]]:
+    async with uow_factory() as uow:
+        result = await uow.session.execute(
+            select(col(MemberDayRow.member_id), col(MemberDayRow.day)).where(
+                col(MemberDayRow.community_id) == GROUP
+            )
+        )
+        return {(int(row[0]), date.fromordinal(row[1])) for row in result}
+
+
+async def test_the_roll_up_holds_each_member_and_local_day_with_participation(
+    uow_factory: UnitOfWorkFactory,
+):
+    await club(uow_factory)
+    async with uow_factory() as uow:
+        await uow.engagement.member_facts(GROUP, TODAY, ZONE, RULES)
+        await uow.commit()
+    steady = {(STEADY, days_ago(d)) for d in (0, 13, 14, 69, 70, 83, 84, 89, 90)}
+    assert await _rolled_up(uow_factory) == {
+        *steady,  # the reaction today is the same day; the join yesterday is no participation
+        *((FADED, days_ago(d)) for d in (40, 41, 60)),
+        (LEFT, days_ago(5)),
+        *((NEWCOMER, days_ago(d)) for d in (0, 2)),
+    }
+
+
+async def test_the_roll_up_catches_up_with_activity_written_between_recomputes(
+    uow_factory: UnitOfWorkFactory,
+):
+    await club(uow_factory)
+    async with uow_factory() as uow:
+        await uow.engagement.member_facts(GROUP, TODAY, ZONE, RULES)
+        await uow.commit()
+    tomorrow = TODAY + timedelta(days=1)
+    async with uow_factory() as uow:
+        await uow.activity.add_many(
+            [
+                activity(QUIET, tomorrow),  # a new day
+                activity(QUIET, TODAY),  # a day already rolled up, for another member
+                activity(FADED, days_ago(2)),  # written late, within the margin
+                activity(STEADY, TODAY, ActivityKind.CHECKIN),  # a day already there
+                activity(NEWCOMER, tomorrow, ActivityKind.LEAVE),  # not participation
+            ]
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        caught_up = await uow.engagement.member_facts(GROUP, tomorrow, ZONE, RULES)
+        await uow.commit()
+    async with uow_factory() as uow:  # the same facts from a roll-up built from scratch
+        await uow.session.execute(delete(MemberDayRow))
+        await uow.session.execute(delete(MemberDayRollupRow))
+        rebuilt = await uow.engagement.member_facts(GROUP, tomorrow, ZONE, RULES)
+    assert caught_up == rebuilt
+    facts = {each.member_id: each for each in caught_up}
+    assert facts[QUIET].activity.last_active_on == tomorrow
+    assert facts[QUIET].activity.active_days_recent == 2
+    assert facts[FADED].activity.last_active_on == days_ago(2)
+    assert facts[FADED].rfm == RfmFacts(FADED, days_ago(2), 4, 7)
+    assert (QUIET, tomorrow) in await _rolled_up(uow_factory)
+    assert (NEWCOMER, tomorrow) not in await _rolled_up(uow_factory)

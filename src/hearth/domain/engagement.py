@@ -25,3 +25,4 @@ class MemberFacts:
     member_id: int
     activity: MemberActivity
     rfm: RfmFacts | None  # None for members who left
+    tier: str | None = None  # the honour tier of a current member; None for members who left

@@ -56,7 +56,6 @@ async def recompute(
     engagement = uow.engagement
     facts = await engagement.member_facts(community.id, today, community.timezone, rules)
     stored = await engagement.stage_states(community.id)
-    tiers = await uow.memberships.tiers(community.id)
     scores = {
         score.member_id: score
         for score in score_community([each.rfm for each in facts if each.rfm is not None], today)
@@ -66,19 +65,17 @@ async def recompute(
     changes: list[tuple[int, StageChange]] = []
     stages: Counter[Stage] = Counter()
     segments: Counter[Segment] = Counter()
+    tags: dict[str | None, tuple[str, ...]] = {}  # by tier: the same for everyone in one
     for each in facts:
         member_id = each.member_id
         raw = raw_stage(each.activity, today, rules)
         settled = settle_stage(stored.get(member_id), raw, today, rules)
         score = scores.get(member_id)
-        tier = tiers.get(member_id)
+        tier = each.tier
+        if tier not in tags:
+            tags[tier] = tags_for(tier=tier if tier != DEFAULT_TIERS[0].name else None)
         standings.append(
-            MemberStanding(
-                member_id=member_id,
-                state=settled.state,
-                rfm=score,
-                tags=tags_for(tier=tier if tier != DEFAULT_TIERS[0].name else None),
-            )
+            MemberStanding(member_id=member_id, state=settled.state, rfm=score, tags=tags[tier])
         )
         if settled.change is not None:
             changes.append((member_id, settled.change))

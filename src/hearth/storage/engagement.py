@@ -1,15 +1,19 @@
-"""The engagement tables (membership_stage, stage_change) and repository. It never commits.
+"""The engagement tables (membership_stage, stage_change, member_day) and repository. It
+never commits.
 
-Every figure the lifecycle and RFM rules need is aggregated in SQL, a few GROUP BY queries
-per community: activity is first reduced to one row per (member, active local day), then
-to one row per member, outer-joined to the memberships. ``local_day`` is already the
-community's local day, and the window boundaries are computed in Python and bound as
-dates, so the same statements run on SQLite and PostgreSQL (no date arithmetic in SQL).
+Every figure the lifecycle and RFM rules need is aggregated in SQL, one statement per
+community. Activity is first rolled up into ``member_day``, one row per (community, member,
+local day with participation), kept up to date incrementally by the recompute itself; the
+statement then reads that small, key-ordered table, one pass per member, outer-joined to
+the memberships. Local days are stored there as integers (``date.toordinal()``) and the
+window boundaries are computed in Python and bound as integers, so the same statement runs
+on SQLite and PostgreSQL and compares integers, not dates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,13 +24,15 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Insert,
+    Integer,
     Row,
     Subquery,
     UniqueConstraint,
-    and_,
     case,
     func,
     select,
+    type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col
@@ -48,6 +54,8 @@ from hearth.storage.repositories import (
 )
 from hearth.storage.rewards import RedemptionRow
 from hearth.storage.types import BigId
+
+_EPOCH = date(2000, 1, 1)
 
 
 class MembershipStageRow(SQLModel, table=True):
@@ -103,6 +111,51 @@ class StageChangeRow(SQLModel, table=True):
     changed_on: date
 
 
+class MemberDayRow(SQLModel, table=True):
+    """Roll-up of ``activity``: a member took part in a community on a local day.
+
+    Derived data, written only by ``SqlEngagementRepository.refresh_member_days`` (the
+    recompute calls it first): the lifecycle aggregate reads these rows, in key order,
+    instead of grouping millions of activity rows. ``day`` is the local day as
+    ``date.toordinal()``. Without a rowid on SQLite: the primary key is the table.
+    """
+
+    __tablename__ = "member_day"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    community_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("community.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    member_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    day: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+
+
+class MemberDayRollupRow(SQLModel, table=True):
+    """How far a community's ``member_day`` roll-up has read ``activity``."""
+
+    __tablename__ = "member_day_rollup"
+
+    community_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("community.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    through_day: int  # the latest local day (``date.toordinal()``) of the activity read
+
+
+# Each refresh of the roll-up reads again the activity of this many local days before the
+# latest one it read: rows written late (Telegram re-delivers updates for up to a day,
+# the activity buffer retries a failed batch) are still rolled up. Only activity written
+# more than this many days after its local day would be missed.
+ROLLUP_MARGIN_DAYS = 3
+
 _PARTICIPATION = sorted(kind.value for kind in PARTICIPATION_KINDS)
 _CREDITS = sorted(kind.value for kind in CREDIT_KINDS)
 
@@ -127,44 +180,49 @@ class SqlEngagementRepository(_Repository):
         self, community_id: int, today: date, timezone: str, rules: LifecycleRules
     ) -> list[MemberFacts]:
         """Every membership of the community (current or not), with its activity as of
-        ``today`` and, for current members, its RFM inputs; ordered by member id.
+        ``today`` and, for current members, its RFM inputs and tier; ordered by member id.
 
-        One statement, one pass over the activity: active days per member over the rules'
-        horizon (and the RFM window), reduced to the counts of ``MemberActivity`` and
-        ``RfmFacts``; value is points earned (credits) + events attended + redemptions
-        not cancelled, each summed per member over the RFM window's UTC instants. All
-        outer-joined to the memberships. Join and leave instants become local days in
-        ``timezone``.
+        Brings the ``member_day`` roll-up up to date first (``refresh_member_days``), then
+        one statement: the member's active days over the rules' horizon (and the RFM
+        window), counted per window from ``member_day`` in one key-ordered pass; value is
+        points earned (credits) + events attended + redemptions not cancelled, each summed
+        per member over the RFM window's UTC instants. All outer-joined to the memberships.
+        Join and leave instants become local days in ``timezone``.
         """
-        recent_first = today - timedelta(days=rules.recent_days - 1)
-        baseline_first = recent_first - timedelta(days=rules.baseline_days)
-        rfm_first = today - timedelta(days=RFM_WINDOW_DAYS - 1)
-        horizon_first = min(today - timedelta(days=summary_horizon(rules) - 1), rfm_first)
-        days = self._active_days(community_id, horizon_first, today)
-        day = days.c.day
-        # the 7-day week a day falls in, 0 = the week ending today; NULL before the window
-        week = case(
-            *[
-                (day >= today - timedelta(days=7 * index + 6), index)
-                for index in range(rules.mature_window_weeks)
-            ]
-        )
+        await self.refresh_member_days(community_id)
+        last = today.toordinal()
+        recent_first = last - (rules.recent_days - 1)
+        baseline_first = recent_first - rules.baseline_days
+        weeks_first = last - (7 * rules.mature_window_weeks - 1)
+        rfm_first = last - (RFM_WINDOW_DAYS - 1)
+        horizon_first = min(last - (summary_horizon(rules) - 1), rfm_first)
+        day = col(MemberDayRow.day)
         per_member = (
             select(
-                days.c.member_id,
-                func.max(day).label("last_active_on"),
+                col(MemberDayRow.member_id).label("member_id"),
+                func.max(day).label("last_active"),
                 _count_days(day >= recent_first).label("recent"),
-                _count_days(and_(day >= baseline_first, day < recent_first)).label("baseline"),
-                func.count(func.distinct(week)).label("weeks"),
-                func.max(case((day >= rfm_first, day))).label("rfm_last_active_on"),
-                _count_days(day >= rfm_first).label("frequency"),
+                # the baseline is the days from its first on, less the recent ones
+                _count_days(day >= baseline_first).label("from_baseline"),
+                # distinct 7-day weeks, 0 = the week ending today; NULL before the window
+                func.count(func.distinct(case((day >= weeks_first, (last - day) // 7)))).label(
+                    "weeks"
+                ),
+                (
+                    func.count() if horizon_first >= rfm_first else _count_days(day >= rfm_first)
+                ).label("frequency"),
             )
-            .group_by(days.c.member_id)
+            .where(
+                col(MemberDayRow.community_id) == community_id,
+                day >= horizon_first,
+                day <= last,
+            )
+            .group_by(col(MemberDayRow.member_id))
             .subquery("per_member")
         )
         values = self._values(
             community_id,
-            start_of_local_day(rfm_first, timezone),
+            start_of_local_day(today - timedelta(days=RFM_WINDOW_DAYS - 1), timezone),
             start_of_local_day(today + timedelta(days=1), timezone),
         )
         membership = tables.Membership
@@ -173,37 +231,67 @@ class SqlEngagementRepository(_Repository):
             member,
             col(membership.joined_at),
             col(membership.left_at),
-            per_member.c.last_active_on,
+            col(membership.tier),
+            per_member.c.last_active,
             per_member.c.recent,
-            per_member.c.baseline,
+            per_member.c.from_baseline,
             per_member.c.weeks,
-            per_member.c.rfm_last_active_on,
             per_member.c.frequency,
-            *[value.c.amount for value in values],
+            _total(value.c.amount for value in values).label("value"),
         ).outerjoin(per_member, per_member.c.member_id == member)
         for value in values:
             statement = statement.outerjoin(value, value.c.member_id == member)
-        result = await self.session.execute(
+        connection = await self.session.connection()  # Core rows: no ORM per-row work
+        result = await connection.execute(
             statement.where(col(membership.community_id) == community_id).order_by(member)
         )
         zone = ZoneInfo(timezone)
-        return [_member_facts(row, zone) for row in result]
+        return [_member_facts(row, zone, rfm_first) for row in result]
 
-    def _active_days(self, community_id: int, first: date, last: date) -> Subquery:
-        """One row per (member, local day) with participation between first and last."""
-        day = col(tables.Activity.local_day)
-        member = col(tables.Activity.member_id)
-        return (
-            select(member.label("member_id"), day.label("day"))
-            .where(
-                col(tables.Activity.community_id) == community_id,
-                day >= first,
-                day <= last,
-                col(tables.Activity.kind).in_(_PARTICIPATION),
+    async def refresh_member_days(self, community_id: int) -> None:
+        """Roll the community's activity up into ``member_day``: one row per member and local
+        day with participation. The first time, all of it; after that, the activity from
+        ``ROLLUP_MARGIN_DAYS`` before the latest local day the last refresh read (rows
+        already there are skipped), so a daily refresh reads about a day's activity.
+        """
+        through = await self.session.scalar(
+            select(col(MemberDayRollupRow.through_day)).where(
+                col(MemberDayRollupRow.community_id) == community_id
             )
-            .group_by(member, day)
-            .subquery("active_day")
         )
+        activity = tables.Activity
+        local_day = col(activity.local_day)
+        in_community = col(activity.community_id) == community_id
+        source = (
+            select(col(activity.community_id), col(activity.member_id), self._ordinal(local_day))
+            .where(in_community, col(activity.kind).in_(_PARTICIPATION))
+            .distinct()
+        )
+        if through is not None:
+            source = source.where(local_day >= date.fromordinal(through - ROLLUP_MARGIN_DAYS))
+        rollup: Insert = insert_ignoring_duplicates(self.dialect, MemberDayRow)
+        await self.session.execute(rollup.from_select(["community_id", "member_id", "day"], source))
+        # the index on (community, local day) makes this a single lookup
+        latest = await self.session.scalar(select(func.max(local_day)).where(in_community))
+        if latest is None:
+            return
+        module: Any = postgresql if self.dialect == "postgresql" else sqlite
+        mark = module.insert(_table(MemberDayRollupRow)).values(
+            community_id=community_id, through_day=_as_date(latest).toordinal()
+        )
+        await self.session.execute(
+            mark.on_conflict_do_update(
+                index_elements=["community_id"], set_={"through_day": mark.excluded.through_day}
+            )
+        )
+
+    def _ordinal(self, local_day: Any) -> Any:
+        """SQL for ``local_day.toordinal()``: days since 31 December of the year 0."""
+        if self.dialect == "postgresql":
+            # (asyncpg sends date.min as -infinity: count from a later day of known ordinal)
+            return type_coerce(local_day - _EPOCH, Integer) + _EPOCH.toordinal()
+        # julianday of 0001-01-01 is 1721425.5
+        return func.cast(func.julianday(local_day) - 1721424.5, Integer)
 
     def _values(self, community_id: int, start: datetime, end: datetime) -> list[Subquery]:
         """Per member: points earned, events attended, redemptions, from ``start`` to ``end``."""
@@ -283,38 +371,66 @@ class SqlEngagementRepository(_Repository):
         self, community_id: int, today: date, standings: Sequence[MemberStanding]
     ) -> None:
         """Insert or replace the standings (one executemany upsert on (community, member))."""
-        rows = [_standing_row(community_id, today, standing) for standing in standings]
-        if not rows:
+        if not standings:
             return
         module: Any = postgresql if self.dialect == "postgresql" else sqlite
         statement = module.insert(_table(MembershipStageRow))  # Core: one executemany
         excluded = statement.excluded
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["community_id", "member_id"],
-                set_={name: excluded[name] for name in _UPDATED},
-            ),
-            rows,
+        upsert = statement.on_conflict_do_update(
+            index_elements=["community_id", "member_id"],
+            set_={name: excluded[name] for name in _UPDATED},
         )
+        if self.dialect == "sqlite":
+            tags: dict[tuple[str, ...], str] = {}  # as JSON text, by tags: a handful
+            rows = [
+                _sqlite_standing(community_id, today.isoformat(), standing, tags)
+                for standing in standings
+            ]
+        else:
+            rows = [_standing(community_id, today, standing) for standing in standings]
+        await self._execute_many(upsert, _STANDING_COLUMNS, rows)
 
     async def add_changes(
         self, community_id: int, changes: Sequence[tuple[int, StageChange]]
     ) -> None:
         """Record stage changes (member id, change); a change recorded before is skipped."""
+        if not changes:
+            return
+        sqlite_days = self.dialect == "sqlite"
         rows = [
-            {
-                "community_id": community_id,
-                "member_id": member_id,
-                "old_stage": None if change.old is None else change.old.value,
-                "new_stage": change.new.value,
-                "changed_on": change.on,
-            }
+            (
+                community_id,
+                member_id,
+                None if change.old is None else change.old.value,
+                change.new.value,
+                change.on.isoformat() if sqlite_days else change.on,
+            )
             for member_id, change in changes
         ]
-        if rows:
+        statement = insert_ignoring_duplicates(self.dialect, StageChangeRow)
+        await self._execute_many(statement, _CHANGE_COLUMNS, rows)
+
+    async def _execute_many(
+        self, statement: Insert, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """One executemany of ``statement`` with a tuple of values per row, in ``columns``
+        order.
+
+        On SQLite the tuples go to the driver as they are, so they must already hold
+        SQLAlchemy's SQLite storage formats (dates as ISO text, booleans 0/1, JSON as
+        text): its per-row bind processing cost more than SQLite's own work on a
+        community's thousands of standings. Elsewhere, the usual Core executemany.
+        """
+        if self.dialect != "sqlite":
             await self.session.execute(
-                insert_ignoring_duplicates(self.dialect, StageChangeRow), rows
+                statement, [dict(zip(columns, row, strict=True)) for row in rows]
             )
+            return
+        connection = await self.session.connection()
+        compiled = statement.compile(dialect=connection.dialect, column_keys=list(columns))
+        if list(compiled.positiontup or ()) != list(columns):
+            raise AssertionError(f"unexpected parameter order: {compiled.positiontup}")
+        await connection.exec_driver_sql(str(compiled), rows)
 
     async def changes(self, community_id: int, member_id: int) -> list[StageChange]:
         """A member's stage changes, oldest first."""
@@ -353,52 +469,94 @@ _UPDATED = (
     "high_value",
     "tags",
 )
+_STANDING_COLUMNS = ("community_id", "member_id", *_UPDATED)
+_CHANGE_COLUMNS = ("community_id", "member_id", "old_stage", "new_stage", "changed_on")
 
 
-def _standing_row(community_id: int, today: date, standing: MemberStanding) -> dict[str, Any]:
+def _standing(community_id: int, today: date, standing: MemberStanding) -> tuple[Any, ...]:
+    """A standing's values in ``_STANDING_COLUMNS`` order."""
     rfm = standing.rfm
-    return {
-        "community_id": community_id,
-        "member_id": standing.member_id,
-        "stage": standing.state.stage.value,
-        "since": standing.state.since,
-        "demotion_pending_since": standing.state.demotion_pending_since,
-        "computed_on": today,
-        "recency_score": None if rfm is None else rfm.recency,
-        "frequency_score": None if rfm is None else rfm.frequency,
-        "value_score": None if rfm is None else rfm.value,
-        "recency_days": None if rfm is None else rfm.recency_days,
-        "segment": None if rfm is None else rfm.segment.value,
-        "high_value": rfm is not None and rfm.high_value,
-        "tags": list(standing.tags),
-    }
+    state = standing.state
+    return (
+        community_id,
+        standing.member_id,
+        state.stage.value,
+        state.since,
+        state.demotion_pending_since,
+        today,
+        *(
+            (None, None, None, None, None, False)
+            if rfm is None
+            else (rfm.recency, rfm.frequency, rfm.value, rfm.recency_days, rfm.segment.value,
+                  rfm.high_value)
+        ),
+        list(standing.tags),
+    )  # fmt: skip
+
+
+def _sqlite_standing(
+    community_id: int, today: str, standing: MemberStanding, tags: dict[tuple[str, ...], str]
+) -> tuple[Any, ...]:
+    """``_standing`` in SQLAlchemy's SQLite storage formats; ``today`` is ISO already."""
+    rfm = standing.rfm
+    state = standing.state
+    pending = state.demotion_pending_since
+    tags_json = tags.get(standing.tags)
+    if tags_json is None:
+        tags_json = tags[standing.tags] = json.dumps(list(standing.tags))
+    return (
+        community_id,
+        standing.member_id,
+        state.stage.value,
+        state.since.isoformat(),
+        None if pending is None else pending.isoformat(),
+        today,
+        *(
+            (None, None, None, None, None, 0)
+            if rfm is None
+            else (rfm.recency, rfm.frequency, rfm.value, rfm.recency_days, rfm.segment.value,
+                  int(rfm.high_value))
+        ),
+        tags_json,
+    )  # fmt: skip
 
 
 def _count_days(condition: Any) -> Any:
     """How many of a member's active days meet ``condition``."""
-    return func.sum(case((condition, 1), else_=0))
+    return func.count(case((condition, 1)))
 
 
-def _member_facts(row: Row[*tuple[Any, ...]], zone: ZoneInfo) -> MemberFacts:
-    member_id = int(row[0])
-    left_on = None if row.left_at is None else _local(row.left_at, zone)
+def _total(amounts: Iterable[Any]) -> Any:
+    """The sum of per-member amounts, a missing one counting 0."""
+    terms = [func.coalesce(amount, 0) for amount in amounts]
+    total: Any = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _member_facts(row: Row[*tuple[Any, ...]], zone: ZoneInfo, rfm_first: int) -> MemberFacts:
+    member_id, joined_at, left_at, tier, last_active, recent, from_baseline, weeks = row[:8]
+    member_id = int(member_id)
+    recent = int(recent or 0)
+    last_active_on = None if last_active is None else date.fromordinal(last_active)
     activity = MemberActivity(
-        joined_on=_local(row.joined_at, zone),
-        left_on=left_on,
-        last_active_on=None if row.last_active_on is None else _as_date(row.last_active_on),
-        active_days_recent=int(row.recent or 0),
-        active_days_baseline=int(row.baseline or 0),
-        active_weeks=int(row.weeks or 0),
+        joined_on=_local(joined_at, zone),
+        left_on=None if left_at is None else _local(left_at, zone),
+        last_active_on=last_active_on,
+        active_days_recent=recent,
+        active_days_baseline=int(from_baseline or 0) - recent,
+        active_weeks=int(weeks or 0),
     )
-    if row.left_at is not None:
+    if left_at is not None:
         return MemberFacts(member_id, activity, None)
     rfm = RfmFacts(
         member_id=member_id,
-        last_active_on=None if row.rfm_last_active_on is None else _as_date(row.rfm_last_active_on),
-        frequency=int(row.frequency or 0),
-        value=sum(int(amount or 0) for amount in row[9:]),
+        last_active_on=None if last_active is None or last_active < rfm_first else last_active_on,
+        frequency=int(row[8] or 0),
+        value=int(row[9]),
     )
-    return MemberFacts(member_id, activity, rfm)
+    return MemberFacts(member_id, activity, rfm, str(tier))
 
 
 def _local(instant: datetime, zone: ZoneInfo) -> date:
