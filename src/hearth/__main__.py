@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -18,6 +19,7 @@ from hearth.domain.delivery import OutboxCounts, OutboxStatus
 
 if TYPE_CHECKING:
     from hearth.services.quizzes import ImportReport
+    from hearth.storage.unit_of_work import SqlUnitOfWork
 
 app = typer.Typer(
     help="Hearth: a community-operations Telegram bot (check-ins, points, engagement, nudges).",
@@ -146,16 +148,24 @@ def outbox(
         typer.echo(f"  {count:>6} × {kind}: {error}")
 
 
-async def _outbox_counts(database_url: str, community: int | None) -> OutboxCounts:
-    from hearth.services.delivery import outbox_summary
+@contextlib.asynccontextmanager
+async def _unit_of_work(database_url: str) -> AsyncIterator[SqlUnitOfWork]:
+    """One unit of work on its own engine, disposed of afterwards (for one-shot commands)."""
     from hearth.storage.engine import create_engine, unit_of_work_factory
 
     engine = create_engine(database_url)
     try:
         async with unit_of_work_factory(engine)() as uow:
-            return await outbox_summary(uow, community)
+            yield uow
     finally:
         await engine.dispose()
+
+
+async def _outbox_counts(database_url: str, community: int | None) -> OutboxCounts:
+    from hearth.services.delivery import outbox_summary
+
+    async with _unit_of_work(database_url) as uow:
+        return await outbox_summary(uow, community)
 
 
 @app.command("import-quiz")
@@ -192,20 +202,13 @@ async def _import_questions(
     database_url: str, community: int, records: list[Mapping[str, object]]
 ) -> ImportReport | None:
     from hearth.services.quizzes import import_questions
-    from hearth.storage.engine import create_engine, unit_of_work_factory
 
-    engine = create_engine(database_url)
-    try:
-        async with unit_of_work_factory(engine)() as uow:
-            if await uow.communities.get(community) is None:
-                return None
-            report = await import_questions(
-                uow, community, records, now=datetime.now(UTC), actor=None
-            )
-            await uow.commit()
-            return report
-    finally:
-        await engine.dispose()
+    async with _unit_of_work(database_url) as uow:
+        if await uow.communities.get(community) is None:
+            return None
+        report = await import_questions(uow, community, records, now=datetime.now(UTC), actor=None)
+        await uow.commit()
+        return report
 
 
 @bench_app.command("ingest")

@@ -81,6 +81,11 @@ class MemberProfile:
     started_bot: bool
     reachable: bool
 
+    @property
+    def writable(self) -> bool:
+        """Whether the bot may write to them in private: they started it and did not block it."""
+        return self.started_bot and self.reachable
+
 
 @dataclass(frozen=True, slots=True)
 class MembershipView:

@@ -157,7 +157,7 @@ async def _onboard_privately(
 ) -> None:
     """Members who started the bot get a private onboarding message; others are not written to."""
     member: MemberProfile | None = await uow.members.get(user.id)
-    if member is None or not member.started_bot or not member.reachable:
+    if member is None or not member.writable:
         return
     locale = choose_locale(
         member_choice=member.locale,

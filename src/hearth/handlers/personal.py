@@ -36,7 +36,7 @@ class Acknowledger(Protocol):
 
 
 def can_write_privately(member: MemberProfile | None) -> bool:
-    return member is not None and member.started_bot and member.reachable
+    return member is not None and member.writable
 
 
 async def start_link_markup(bot: Bot, community: CommunityProfile) -> InlineKeyboardMarkup:

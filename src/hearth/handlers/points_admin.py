@@ -176,7 +176,7 @@ async def _tell_member(
     bot: Bot, uow: UnitOfWork, pending: Adjustment, community: CommunityProfile
 ) -> None:
     member = await uow.members.get(pending.member_id)
-    if member is None or not member.started_bot or not member.reachable:
+    if member is None or not member.writable:
         return
     try:
         await bot.send_message(

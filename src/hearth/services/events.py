@@ -44,7 +44,6 @@ from hearth.services import points
 from hearth.services.communities import operated_or_unknown
 from hearth.services.members import record_activity
 from hearth.services.ports import EventNotices, UnitOfWork, UnitOfWorkFactory
-from hearth.services.reminders import may_write
 
 CODE_ATTEMPTS = 8  # a fresh code collides with an existing one about once in 10⁸
 FEEDBACK_LOOKBACK = timedelta(days=7)  # older events are not asked about any more
@@ -175,7 +174,7 @@ async def cancel(
     notified = 0
     for member_id in await uow.events.members_with(cancelled.id, REGISTERED):
         member = await uow.members.get(member_id)
-        if member is None or not may_write(member):
+        if member is None or not member.writable:
             continue
         key = f"event-cancelled:{cancelled.id}:{member_id}"
         notified += await notices.cancelled(uow, key, member, community, cancelled)
@@ -436,7 +435,7 @@ async def send_reminders(
                 continue
             for member_id in await uow.events.to_remind(event.id, due):
                 member = await uow.members.get(member_id)
-                if member is None or not may_write(member):
+                if member is None or not member.writable:
                     continue
                 await uow.events.mark_reminded(event.id, member_id, due)
                 key = f"event-reminder:{event.id}:{member_id}:{due}"
@@ -465,7 +464,7 @@ async def request_feedback(
                 continue
             for member_id in await uow.events.attendees(event.id):
                 member = await uow.members.get(member_id)
-                if member is None or not may_write(member):
+                if member is None or not member.writable:
                     continue
                 key = f"event-feedback:{event.id}:{member_id}"
                 queued += await notices.feedback_request(uow, key, member, community, event)
@@ -489,7 +488,7 @@ async def _promote(
     for member_id in promoted:
         await uow.events.set_rsvp(event.id, member_id, RsvpStatus.GOING, now)
         member = await uow.members.get(member_id)
-        if member is not None and may_write(member):
+        if member is not None and member.writable:
             key = f"event-moved-up:{event.id}:{member_id}:{int(now.timestamp())}"
             await notices.moved_up(uow, key, member, community, event)
     return promoted

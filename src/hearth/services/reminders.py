@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hearth.domain.calendar import local_day
-from hearth.domain.members import MemberProfile
 from hearth.domain.streaks import current_streak
 from hearth.services.ports import Notifier, UnitOfWorkFactory
 
@@ -43,7 +42,7 @@ async def send_checkin_reminders(
             state = await uow.checkins.latest(community.id, member.id)
             if state is not None and state.last_day == today:
                 continue  # already checked in: nothing to remind
-            if not may_write(member):
+            if not member.writable:
                 continue
             if not await uow.checkins.mark_reminded(community.id, member.id, today, now):
                 continue
@@ -75,7 +74,7 @@ async def send_expiry_reminders(
         async with uow_factory() as uow:
             community = await uow.communities.get(community_id)
             member = await uow.members.get(member_id)
-            if community is None or member is None or not may_write(member):
+            if community is None or member is None or not member.writable:
                 continue
             if now.astimezone(ZoneInfo(community.timezone)).hour != EXPIRY_REMINDER_HOUR:
                 continue
@@ -93,8 +92,3 @@ async def send_expiry_reminders(
             queued += await notifier.expiry_reminder(uow, key, member, community, total, first_day)
             await uow.commit()
     return queued
-
-
-def may_write(member: MemberProfile) -> bool:
-    """Whether the bot may write to a member in private: they started it and did not block it."""
-    return member.started_bot and member.reachable

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from hearth.domain.points import rules_from_settings
 from hearth.services.ports import Notifier, UnitOfWorkFactory
-from hearth.services.reminders import may_write
 
 YEAR = timedelta(days=365)
 
@@ -39,7 +38,7 @@ async def announce_tier_changes(
                 if tier.threshold <= rank.get(announced, 0):
                     continue
                 member = await uow.members.get(member_id)
-                if member is None or not may_write(member):
+                if member is None or not member.writable:
                     continue
                 day = now.date().isoformat()
                 key = f"tier:{community.id}:{member_id}:{tier.name}:{day}"
