@@ -66,6 +66,7 @@ class EventRow(SQLModel, table=True):
     registration_deadline: datetime = _utc()
     points: int = 0
     photo: str | None = Field(default=None, max_length=255)  # a Telegram file id
+    tag: str | None = Field(default=None, max_length=32)  # the event's type, e.g. track-day
     code: str = Field(max_length=16, unique=True)
     status: str = Field(default=EventStatus.SCHEDULED.value, max_length=16)
     card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

@@ -36,6 +36,7 @@ class Community(SQLModel, table=True):
     bot_is_admin: bool = False
     welcome_enabled: bool = True
     announce_milestones: bool = True  # congratulate 7+ day streaks in the group
+    digest_enabled: bool = True  # operators get the weekly digest in private
     points_rules: dict[str, int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = _utc()
     deactivated_at: datetime | None = _utc(default=None, nullable=True)
@@ -55,6 +56,7 @@ class Member(SQLModel, table=True):
     started_bot: bool = False
     started_at: datetime | None = _utc(default=None, nullable=True)
     reachable: bool = True
+    forgotten_at: datetime | None = _utc(default=None, nullable=True)  # personal data erased
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
 

@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hearth.storage import attachments, tags  # noqa: F401 - registers their tables
 from hearth.storage.announcements import SqlAnnouncementRepository
 from hearth.storage.engagement import SqlEngagementRepository
 from hearth.storage.events import SqlEventsRepository
