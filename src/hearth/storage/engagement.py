@@ -84,6 +84,7 @@ class MembershipStageRow(SQLModel, table=True):
     value_score: int | None = None
     recency_days: int | None = None  # days since the last active day; None: none in 90 days
     segment: str | None = Field(default=None, max_length=24)
+    segment_since: date | None = None  # local day the member entered the segment
     high_value: bool = False
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
