@@ -292,6 +292,7 @@ async def test_uploaded_files_are_recorded_by_name_and_size(api: BotApiStandIn, 
         "filename": "points.csv",
         "size": 8,
     }
+    assert api.calls_of("sendDocument")[0].uploads == {"document": b"a,b\n1,2\n"}
 
 
 async def test_a_file_a_member_sent_can_be_fetched_and_downloaded(

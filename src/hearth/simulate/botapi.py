@@ -167,11 +167,14 @@ class RecordedCall:
     ``method`` is spelled the way Telegram documents it (``"sendMessage"``) whatever case the
     client used; ``params`` are decoded (JSON values parsed, integer ids converted, uploaded
     files reduced to ``{"filename": ..., "size": ...}``); ``at`` comes from the stand-in clock.
+    ``uploads`` holds the bytes of each uploaded file by its param (``"photo"``, ...), so that
+    a test or the simulation can look at exactly what Telegram would have shown.
     """
 
     method: str
     params: dict[str, Any]
     at: float
+    uploads: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -716,10 +719,10 @@ class BotApiStandIn:
         sent_name = request.match_info["method"]
         method = self._spelling.get(sent_name.lower(), sent_name)
         try:
-            params = await _read_params(request)
+            params, uploads = await _read_params(request)
         except _ApiError as exc:
             return exc.response()
-        call = RecordedCall(method, params, self._clock())
+        call = RecordedCall(method, params, self._clock(), uploads)
         self.calls.append(call)
         self._calls_signal.notify()
         try:
@@ -1307,10 +1310,12 @@ _NOT_MODIFIED = (
 )
 
 
-async def _read_params(request: web.Request) -> JsonDict:
-    """Collect query, JSON, urlencoded or multipart parameters into one decoded dict."""
+async def _read_params(request: web.Request) -> tuple[JsonDict, dict[str, bytes]]:
+    """Collect query, JSON, urlencoded or multipart parameters into one decoded dict, and the
+    uploaded files' bytes by the param they fill."""
     raw: JsonDict = dict(request.query)
     files: dict[str, JsonDict] = {}
+    contents: dict[str, bytes] = {}
     if request.body_exists:
         content_type = request.content_type
         if content_type == "application/json":
@@ -1327,11 +1332,9 @@ async def _read_params(request: web.Request) -> JsonDict:
                 if not isinstance(part, BodyPartReader) or part.name is None:
                     continue
                 if part.filename is not None:
-                    # Uploaded files are only measured, never kept.
-                    size = 0
-                    while chunk := await part.read_chunk():
-                        size += len(chunk)
-                    files[part.name] = {"filename": part.filename, "size": size}
+                    content = bytes(await part.read())
+                    files[part.name] = {"filename": part.filename, "size": len(content)}
+                    contents[part.name] = content
                 else:
                     raw[part.name] = await part.text()
         elif content_type == "application/x-www-form-urlencoded":
@@ -1339,13 +1342,15 @@ async def _read_params(request: web.Request) -> JsonDict:
             raw.update((key, value) for key, value in form.items() if isinstance(value, str))
     params = {key: _decode_value(key, value) for key, value in raw.items()}
     # aiogram sends a file param as "attach://<part name>"; fold the part into the param.
+    uploads = dict(contents)
     for key, value in list(params.items()):
         if isinstance(value, str) and value.startswith("attach://"):
             part_name = value.removeprefix("attach://")
             if part_name in files:
                 params[key] = files.pop(part_name)
+                uploads[key] = uploads.pop(part_name)
     params.update(files)
-    return params
+    return params, uploads
 
 
 def _decode_value(key: str, value: Any) -> Any:
