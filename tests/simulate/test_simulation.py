@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hearth.domain.activity import PARTICIPATION_KINDS
 from hearth.domain.delivery import OutboxStatus
+from hearth.domain.lifecycle import Stage
 from hearth.simulate.programme import ProgrammeFigures
 from hearth.simulate.runner import SimulationOptions, SimulationResult, simulate
 
@@ -117,3 +118,25 @@ def _summary(figures: ProgrammeFigures) -> tuple[object, ...]:
         quizzes.leader,
         figures.outbox.by_status,
     )
+
+
+async def test_a_long_run_settles_members_in_the_stages_their_habits_deserve(tmp_path: Path):
+    """Long enough for maturity (60 days a member, 8 active weeks) and for fading to show."""
+    result = await simulate(
+        SimulationOptions(members=120, days=75, seed=5, out=tmp_path / "long"),
+        progress=lambda line: None,
+    )
+    figures = result.engagement
+    by_habit = figures.by_habit
+    assert figures.recomputes >= 74  # every simulated night (the first has no community yet)
+
+    def share(habit: str, *stages: Stage) -> float:
+        counts = by_habit[habit]
+        return sum(counts[stage] for stage in stages) / counts.total()
+
+    assert share("left", Stage.CHURNED) == 1
+    assert share("fading", Stage.DECLINING, Stage.DORMANT, Stage.CHURNED) >= 0.8
+    assert share("steady", Stage.MATURE, Stage.GROWING) >= 0.9
+    assert by_habit["steady"][Stage.MATURE] >= by_habit["steady"].total() // 2
+    assert share("newcomer", Stage.NEW) == 1
+    assert sum(c.total() for c in by_habit.values()) == 120  # every member has a stage

@@ -106,6 +106,12 @@ class Habits:
     speed: float  # 0 answers at once … 1 answers at the last moment
 
 
+def _interest(member: SyntheticMember, day: int) -> float:
+    """How much of a member's first interest is left on a day: members built to drift away
+    answer fewer invitations and quizzes too, as they talk and check in less."""
+    return (1.0 - member.drift_per_day) ** day
+
+
 def habits_of(member: SyntheticMember, seed: int) -> Habits:
     rng = random.Random(f"{seed}:{member.id}:programme")
     talk = min(1.0, member.messages_per_day / 2)
@@ -163,7 +169,7 @@ def plan_events(days: int, members: int) -> list[PlannedEvent]:
                 place=place,
                 created_on=max(0, day - 7),
                 held_on=day,
-                capacity=max(3, members // 15) if number == 0 else None,
+                capacity=max(2, members // 20) if number == 0 else None,
                 points=50 if number == 0 else None,
             )
         )
@@ -450,7 +456,8 @@ class Programme:
             responds, choice, hour = rng.random(), rng.random(), rng.uniform(11, 22.5)
             if member.id in event.responded or not member.present_on(day):
                 continue
-            if responds >= (0.05 + 0.4 * habits.engagement) / days_open:
+            interest = _interest(member, day)
+            if responds >= interest * (0.05 + 0.4 * habits.engagement) / days_open:
                 continue
             event.responded.add(member.id)
             going = 0.45 + 0.4 * habits.engagement
@@ -575,7 +582,8 @@ class Programme:
                 member
                 for member in self.community.members
                 if member.present_on(day)
-                and self.rng.random() < 0.03 + 0.25 * self.habits[member.id].engagement
+                and self.rng.random()
+                < _interest(member, day) * (0.03 + 0.25 * self.habits[member.id].engagement)
             ]
             posted_at = self.clock.now()
             for _ in range(len(running[0].question_ids) + 1):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hearth.domain.delivery import OutboxStatus
+from hearth.domain.lifecycle import Stage
+from hearth.simulate.engagement import EngagementFigures
 from hearth.simulate.programme import ProgrammeFigures
 from hearth.simulate.runner import SimulationResult
 
@@ -38,6 +40,8 @@ def print_report(result: SimulationResult, echo: Callable[[str], object]) -> Non
         echo(f"    {rank:>2}. {name:<12} {earned:>6}")
     echo("")
     print_programme(result.programme, echo)
+    echo("")
+    print_engagement(result.engagement, echo)
     echo("")
     echo("The operator's /stats in private, as the bot answered it:")
     for line in result.operator_stats_reply.splitlines():
@@ -101,6 +105,19 @@ def print_programme(figures: ProgrammeFigures, echo: Callable[[str], object]) ->
         f"  sent {outbox[OutboxStatus.SENT]} · failed {outbox[OutboxStatus.FAILED]}"
         f" · blocked {outbox[OutboxStatus.BLOCKED]} · queued {outbox[OutboxStatus.QUEUED]}"
     )
+
+
+def print_engagement(figures: EngagementFigures, echo: Callable[[str], object]) -> None:
+    """Members per lifecycle stage, overall and by the habit each was built with."""
+    stages = list(Stage)
+    echo(f"Lifecycle stages ({figures.recomputes} nightly recomputes)")
+    echo("  " + " · ".join(f"{stage.value} {figures.stages[stage]}" for stage in stages))
+    echo("  by synthetic habit (members built that way → the stage the bot settled on):")
+    echo("    " + f"{'habit':<10}" + "".join(f"{stage.value:>10}" for stage in stages))
+    for habit, counts in figures.by_habit.items():
+        if counts.total():
+            row = "".join(f"{counts[stage]:>10}" for stage in stages)
+            echo(f"    {habit:<10}{row}")
 
 
 def _figure(value: float | None, spec: str) -> str:

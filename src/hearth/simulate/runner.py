@@ -28,6 +28,7 @@ from hearth.simulate.botapi import BotApiStandIn
 from hearth.simulate.chart import daily_active_chart
 from hearth.simulate.clock import VirtualClock
 from hearth.simulate.community import SyntheticCommunity
+from hearth.simulate.engagement import EngagementFigures, engagement_figures, nightly_recompute
 from hearth.simulate.programme import (
     Action,
     Checkpoint,
@@ -63,6 +64,7 @@ class SimulationResult:
     overview: Overview
     points: PointsOverview
     programme: ProgrammeFigures  # events, announcements, quizzes and the outbox
+    engagement: EngagementFigures  # lifecycle stages after the last nightly recompute
     chart: Path
     database_url: str
     updates: int
@@ -139,12 +141,16 @@ async def simulate(
             seed=options.seed,
             days=options.days,
         )
+        recomputes: list[int] = []
         for day in range(options.days):
             batch = community.day(day)
             redeemers = community.redeemers(day)
             notes: list[str] = []
             extra_updates, checkpoints = await programme.plan(day, notes)
             reminded: list[int] = []
+            checkpoints.append(
+                Checkpoint(community.local_time(day, 3.5), nightly_recompute(hearth, recomputes))
+            )
             # The day in time order: the community's and the programme's updates, and the
             # scheduler's work at its moments, on the virtual clock.
             checkpoints.append(
@@ -180,6 +186,7 @@ async def simulate(
             )
             points_figures = await reports.points_overview(uow, profile, now=clock.now())
         programme_figures = await programme.figures(clock.now(), overview.members)
+        engagement = await engagement_figures(hearth, community, options.days, sum(recomputes))
     finally:
         await hearth.dispatcher.stop_polling()
         await polling
@@ -196,6 +203,7 @@ async def simulate(
         overview=overview,
         points=points_figures,
         programme=programme_figures,
+        engagement=engagement,
         chart=chart,
         database_url=database_url,
         updates=total,
