@@ -27,24 +27,26 @@ import random
 import sqlite3
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from hearth.domain.lifecycle import LifecycleRules, Stage
 from hearth.domain.members import CommunityProfile
 from hearth.domain.rfm import Segment
 from hearth.services.engagement_recompute import Recomputed, recompute
 from hearth.storage import tables  # noqa: F401 - registers every table
+from hearth.storage.engagement import MembershipStageRow
 from hearth.storage.engine import create_engine, unit_of_work_factory
+from hearth.storage.unit_of_work import UnitOfWorkFactory
 
 COMMUNITIES = 20
 MEMBERS_PER_COMMUNITY = 5_000
@@ -59,6 +61,9 @@ FIRST_MEMBER = 10_000_000
 BATCH = 50_000
 SCHEMA = "bench_lifecycle"
 KINDS = ("message", "message", "message", "reply", "reaction", "checkin", "quiz_answer")
+EVENT_TAGS = ("track-day", "meet-up", "detailing", "road-trip", "workshop")
+QUIZ_TOPICS = ("maintenance", "history", "driving")
+FAVOURITE_SHARE = 0.7  # of a member's activities in their favourite part of the day
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +102,9 @@ class Seed:
     attendance: list[tuple[Any, ...]]
     rewards: list[tuple[Any, ...]]
     redemptions: list[tuple[Any, ...]]
+    quiz_answers: list[tuple[Any, ...]]
     habits: Counter[str]
+    habit_of: dict[int, str]  # member id → the habit it was built with
 
 
 def build_seed(scale: float, rng: random.Random) -> Seed:
@@ -109,22 +116,36 @@ def build_seed(scale: float, rng: random.Random) -> Seed:
     habit_rows = sum(habit.share * habit.rows for habit in HABITS)
     row_factor = total_rows / (total_members * habit_rows)
     created = datetime(2024, 1, 1)
-    seed = Seed([], [], [], [], [], [], [], [], [], Counter())
+    seed = Seed([], [], [], [], [], [], [], [], [], [], Counter(), {})
     event_id = 0
     for c in range(communities):
         community_id = FIRST_COMMUNITY - c
         seed.communities.append(
-            (community_id, f"Club {c}", TIMEZONE, "en", True, True, True, True, None, created, None)
+            (
+                community_id,
+                f"Club {c}",
+                TIMEZONE,
+                "en",
+                True,
+                True,
+                True,
+                True,
+                True,
+                None,
+                created,
+                None,
+            )
         )
         seed.rewards.append((c + 1, community_id, "Sticker pack", 100, False, True, created))
         for e in range(5):  # five past events, each attended by ~2 % of the members
             event_id += 1
             starts = _utc_of(TODAY - timedelta(days=10 + 15 * e), 19)
-            seed.events.append((event_id, community_id, f"Meet-up {e}", starts))
+            seed.events.append((event_id, community_id, f"Meet-up {e}", starts, EVENT_TAGS[e]))
         for m in range(per_community):
             member_id = FIRST_MEMBER + c * per_community + m
             habit = rng.choices(HABITS, weights=[h.share for h in HABITS])[0]
             seed.habits[habit.name] += 1
+            seed.habit_of[member_id] = habit.name
             seed.members.append((member_id, f"M{member_id}", False, True, created, created))
             joined_ago = rng.randint(*habit.joined_days_ago)
             joined = _utc_of(TODAY - timedelta(days=joined_ago), rng.randint(0, 23))
@@ -141,7 +162,7 @@ def build_seed(scale: float, rng: random.Random) -> Seed:
                 (community_id, member_id, "member", joined, left, 1, "join", tier)
             )
             rows = max(1, round(habit.rows * row_factor * rng.uniform(0.5, 1.5)))
-            for ago, hour in _spread(days, rows, rng):
+            for ago, hour in _spread(days, rows, rng.randrange(4), rng):
                 day = TODAY - timedelta(days=ago)
                 seed.activity.append(
                     (community_id, member_id, rng.choice(KINDS), _utc_of(day, hour), day)
@@ -154,6 +175,8 @@ def build_seed(scale: float, rng: random.Random) -> Seed:
                 first_event = event_id - 4 + rng.randint(0, 4)
                 at = _utc_of(TODAY - timedelta(days=10), 20)
                 seed.attendance.append((first_event, member_id, at))
+            if habit.name in ("steady", "occasional") and rng.random() < 0.3:
+                seed.quiz_answers.extend(_answers(community_id, member_id, rng))
             if habit.name == "steady" and rng.random() < 0.05:
                 at = _utc_of(TODAY - timedelta(days=rng.randint(0, 80)), 18)
                 seed.redemptions.append(
@@ -163,11 +186,29 @@ def build_seed(scale: float, rng: random.Random) -> Seed:
     return seed
 
 
-def _spread(days: list[int], rows: int, rng: random.Random) -> Iterator[tuple[int, int]]:
-    """``rows`` activities over the active days, at least one a day while rows last."""
+def _spread(
+    days: list[int], rows: int, favourite: int, rng: random.Random
+) -> Iterator[tuple[int, int]]:
+    """``rows`` activities over the active days, at least one a day while rows last, most
+    of them in the ``favourite`` part of the day (0 night … 3 evening), at local hours."""
     for index in range(rows):
         ago = days[index] if index < len(days) else rng.choice(days)
-        yield ago, rng.randint(7, 23)
+        if rng.random() < FAVOURITE_SHARE:
+            yield ago, 6 * favourite + rng.randint(0, 5)
+        else:
+            yield ago, rng.randint(0, 23)
+
+
+def _answers(community_id: int, member_id: int, rng: random.Random) -> list[tuple[Any, ...]]:
+    """Practice answers on one topic, most of them right (a topic answered well, or not)."""
+    topic = rng.choice(QUIZ_TOPICS)
+    answers = []
+    for number in range(rng.randint(3, 12)):
+        at = _utc_of(TODAY - timedelta(days=rng.randint(0, 80)), 20)
+        correct = rng.random() < 0.85
+        poll = f"bench:{member_id}:{number}"
+        answers.append((poll, community_id, member_id, number, topic, 0, 1, correct, 0, at, True))
+    return answers
 
 
 def _trim(rows: list[tuple[Any, ...]], target: int, rng: random.Random) -> None:
@@ -191,7 +232,7 @@ def _utc_of(day: date, local_hour: int) -> datetime:
 COLUMNS = {
     "community": (
         "id, title, timezone, locale, active, bot_is_admin, welcome_enabled, "
-        "announce_milestones, points_rules, created_at, deactivated_at"
+        "announce_milestones, digest_enabled, points_rules, created_at, deactivated_at"
     ),
     "member": "id, first_name, started_bot, reachable, created_at, updated_at",
     "membership": (
@@ -204,6 +245,10 @@ COLUMNS = {
     "reward": "id, community_id, title, cost, has_codes, active, created_at",
     "redemption": (
         "reward_id, community_id, member_id, cost, status, idempotency_key, created_at, updated_at"
+    ),
+    "quiz_answer": (
+        "poll_id, community_id, member_id, question_id, topic, position, option, correct, "
+        "points, answered_at, practice"
     ),
 }
 
@@ -219,20 +264,21 @@ def _tables(seed: Seed) -> list[tuple[str, list[tuple[Any, ...]]]]:
         ("attendance", seed.attendance),
         ("reward", seed.rewards),
         ("redemption", seed.redemptions),
+        ("quiz_answer", seed.quiz_answers),
     ]
 
 
 EVENT_EXTRA = (
     "description, place, ends_at, registration_deadline, points, code, status, "
-    "created_at, updated_at"
+    "created_at, updated_at, tag"
 )
 
 
 def _event(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    event_id, community_id, title, starts = row
+    event_id, community_id, title, starts, tag = row
     ends = starts + timedelta(hours=2)
     place, code = "Club house", f"B{event_id:06d}"
-    stored = (starts, ends, starts, 0, code, "scheduled", starts, starts)
+    stored = (starts, ends, starts, 0, code, "scheduled", starts, starts, tag)
     return (event_id, community_id, title, starts, "", place, *stored[1:])
 
 
@@ -394,6 +440,7 @@ async def _time_recomputes(backend: str, engine: AsyncEngine, data: Seed) -> Non
         )
         if label == "first day":
             _distribution(results)
+            await _by_habit(uow_factory, data.habit_of)
 
 
 def _distribution(results: list[Recomputed]) -> None:
@@ -404,6 +451,35 @@ def _distribution(results: list[Recomputed]) -> None:
         segments.update(result.segments)
     print("    stages:   " + ", ".join(f"{stage} {stages[stage]:,}" for stage in Stage))
     print("    segments: " + ", ".join(f"{seg} {segments[seg]:,}" for seg in Segment))
+
+
+async def _by_habit(uow_factory: UnitOfWorkFactory, habit_of: dict[int, str]) -> None:
+    """The stored stages, segments and tags against the habits the members were built with
+    (read after the timing): steady members should be mature or growing and champions or
+    loyal, fading ones declining or dormant, new ones new, gone ones dormant, those who
+    left churned."""
+    stored = MembershipStageRow
+    async with uow_factory() as uow:
+        rows = await uow.session.execute(
+            select(col(stored.member_id), col(stored.stage), col(stored.segment), col(stored.tags))
+        )
+        standings = [
+            (habit_of[int(member)], stage, segment, tags) for member, stage, segment, tags in rows
+        ]
+    stages: dict[str, Counter[str]] = defaultdict(Counter)
+    segments: dict[str, Counter[str]] = defaultdict(Counter)
+    tags: Counter[str] = Counter()
+    for built, stage, segment, member_tags in standings:
+        stages[built][stage] += 1
+        segments[built][segment or "-"] += 1
+        tags.update(member_tags)
+    print("    by habit (members: stages; top segments):")
+    for habit in HABITS:
+        counts = stages[habit.name]
+        spread = ", ".join(f"{stage} {counts[stage]:,}" for stage in Stage if counts[stage])
+        top = ", ".join(f"{name} {count:,}" for name, count in segments[habit.name].most_common(3))
+        print(f"      {habit.name:<10} {sum(counts.values()):>6,}: {spread}; {top}")
+    print("    tags:     " + ", ".join(f"{tag} {count:,}" for tag, count in tags.most_common(14)))
 
 
 def main() -> None:

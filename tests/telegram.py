@@ -25,7 +25,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, File, Message, Update, User
+from aiogram.types import Chat, File, InputFile, Message, Update, User
 
 from hearth.simulate import updates
 
@@ -40,6 +40,7 @@ class Call:
 
     method: str
     params: dict[str, Any]
+    uploads: dict[str, bytes] = field(default_factory=dict)  # files sent, by parameter
 
     @property
     def text(self) -> str:
@@ -120,13 +121,21 @@ class RecordingSession(BaseSession):
     ) -> TelegramType:
         name = type(method).__api_method__
         # The same preparation aiogram's HTTP session does, without JSON-encoding the values.
+        files: dict[str, InputFile] = {}
         params = {
             key: prepared
             for key, value in method.model_dump(warnings=False).items()
-            if (prepared := self.prepare_value(value, bot=bot, files={}, _dumps_json=False))
+            if (prepared := self.prepare_value(value, bot=bot, files=files, _dumps_json=False))
             is not None
         }
-        self.calls.append(Call(name, params))
+        uploads = {
+            key: b"".join(
+                [chunk async for chunk in files[value.removeprefix("attach://")].read(bot)]
+            )
+            for key, value in params.items()
+            if isinstance(value, str) and value.startswith("attach://")
+        }
+        self.calls.append(Call(name, params, uploads))
         chat_id = params.get("chat_id")
         failure = self.failures.get((name, chat_id)) or self.failures.get((name, None))
         if failure is not None:

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -16,8 +17,11 @@ from pydantic import ValidationError
 
 from hearth.config import Settings
 from hearth.domain.delivery import OutboxCounts, OutboxStatus
+from hearth.services.export import ExportFormat, ExportKind
 
 if TYPE_CHECKING:
+    from hearth.domain.lifecycle import LifecycleRules
+    from hearth.services.engagement_recompute import Recomputed
     from hearth.services.quizzes import ImportReport
     from hearth.storage.unit_of_work import SqlUnitOfWork
 
@@ -168,6 +172,55 @@ async def _outbox_counts(database_url: str, community: int | None) -> OutboxCoun
         return await outbox_summary(uow, community)
 
 
+@app.command()
+def recompute(
+    community: Annotated[
+        int | None, typer.Option(help="Only this community (its chat id); default: all active.")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database to update (default: HEARTH_DATABASE_URL).")
+    ] = None,
+) -> None:
+    """Recompute lifecycle stages, RFM segments and tags now (the bot does it nightly)."""
+    settings = _settings()
+    url = database_url or settings.database_url
+    started = time.perf_counter()
+    done = asyncio.run(_recompute(url, community, settings.lifecycle))
+    seconds = time.perf_counter() - started
+    if community is not None and not done:
+        _fail(f"community {community} is not known here; add the bot to the group first")
+    communities = "community" if len(done) == 1 else "communities"
+    typer.echo(f"Recomputed {len(done)} {communities} in {seconds:.2f} s.")
+    for each in done:
+        typer.echo(
+            f"Community {each.community_id}, as of {each.day}: {each.members} members, "
+            f"{each.changes} stage changes"
+        )
+        typer.echo("  stages:   " + _counted(each.stages.items()))
+        typer.echo("  segments: " + _counted(each.segments.items()))
+
+
+async def _recompute(
+    database_url: str, community: int | None, rules: LifecycleRules
+) -> list[Recomputed]:
+    from hearth.services.engagement_recompute import recompute_now
+    from hearth.storage.engine import create_engine, unit_of_work_factory
+
+    engine = create_engine(database_url)
+    try:
+        return await recompute_now(
+            unit_of_work_factory(engine), datetime.now(UTC), rules, community_id=community
+        )
+    finally:
+        await engine.dispose()
+
+
+def _counted(counts: Iterable[tuple[str, int]]) -> str:
+    """``name count`` pairs, most first; "none" when there are none."""
+    ranked = sorted(counts, key=lambda pair: (-pair[1], pair[0]))
+    return ", ".join(f"{name} {count}" for name, count in ranked) or "none"
+
+
 @app.command("import-quiz")
 def import_quiz(
     file: Annotated[Path, typer.Argument(help="Questions as .yaml/.yml, .csv or .json.")],
@@ -209,6 +262,50 @@ async def _import_questions(
         report = await import_questions(uow, community, records, now=datetime.now(UTC), actor=None)
         await uow.commit()
         return report
+
+
+@app.command("export")
+def export_data(
+    community: Annotated[int, typer.Option(help="The community's Telegram chat id.")],
+    what: Annotated[ExportKind, typer.Option(help="What to export.")],
+    file_format: Annotated[
+        ExportFormat, typer.Option("--format", help="CSV (UTF-8, opens in Excel) or XLSX.")
+    ] = ExportFormat.CSV,
+    out: Annotated[
+        Path | None, typer.Option(help="File to write (default: a dated name in this folder).")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database to read (default: HEARTH_DATABASE_URL).")
+    ] = None,
+) -> None:
+    """Export one community's members, activity, points ledger or events as a file."""
+    url = database_url or _settings().database_url
+    written = asyncio.run(_export(url, community, what, file_format, out))
+    if written is None:
+        _fail(f"community {community} is not known here; add the bot to the group first")
+    path, rows = written
+    typer.echo(f"{rows} {'row' if rows == 1 else 'rows'} written to {path}")
+
+
+async def _export(
+    database_url: str,
+    community_id: int,
+    what: ExportKind,
+    file_format: ExportFormat,
+    out: Path | None,
+) -> tuple[Path, int] | None:
+    from hearth.domain.calendar import local_day
+    from hearth.services import export
+
+    async with _unit_of_work(database_url) as uow:
+        community = await uow.communities.get(community_id)
+        if community is None:
+            return None
+        today = local_day(datetime.now(UTC), community.timezone)
+        path = out or Path(export.file_name(community, what, file_format, today))
+        with path.open("wb") as sink:
+            rows = await export.write(uow, community, what, file_format, sink, today=today)
+        return path, rows
 
 
 @bench_app.command("ingest")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from hearth.domain.lifecycle import LifecycleRules, lifecycle_rules_from_settings
+from hearth.domain.schedules import InvalidSchedule, schedule_from_spec
 
 SUPPORTED_LOCALES = ("en", "zh_Hans")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///hearth.db"
@@ -81,6 +85,17 @@ class Settings(BaseSettings):
         default=(24, 1),
         description="Hours before an event's start at which going members are reminded.",
     )
+    digest_schedule: str = Field(
+        default="mon 09:00",
+        description="When operators get the weekly digest, in each community's local time: "
+        "a weekly schedule such as 'mon 09:00' (one digest per week at most).",
+    )
+    lifecycle_rules: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        description="Lifecycle stage thresholds that differ from the defaults, as a JSON "
+        'object of whole numbers, e.g. {"dormant_days": 45, "churned_days": 120}; an unknown '
+        "name, a bad value or a contradiction stops start-up with the reason.",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("operator_ids", mode="before")
@@ -107,6 +122,29 @@ class Settings(BaseSettings):
             return tuple(sorted({int(hours) for hours in value}, reverse=True))
         return value
 
+    @field_validator("digest_schedule")
+    @classmethod
+    def _repeating(cls, value: str) -> str:
+        try:
+            schedule = schedule_from_spec(value)
+        except InvalidSchedule as error:
+            raise ValueError(f"digest_schedule {value!r}: {error.problem.value}") from error
+        if not schedule.recurring:
+            raise ValueError("digest_schedule must repeat, such as 'mon 09:00'")
+        return schedule.spec()
+
+    @field_validator("lifecycle_rules", mode="before")
+    @classmethod
+    def _valid_rules(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as error:
+                raise ValueError(f"not a JSON object: {error}") from error
+        if isinstance(value, dict):  # before pydantic turns "7" or true into a number
+            lifecycle_rules_from_settings(value)
+        return value
+
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -130,6 +168,11 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit():
             raise ValueError("webhook_listen must look like host:port")
         return value
+
+    @property
+    def lifecycle(self) -> LifecycleRules:
+        """The lifecycle stage rules: the defaults with ``lifecycle_rules`` applied."""
+        return lifecycle_rules_from_settings(self.lifecycle_rules)
 
     @property
     def webhook_host(self) -> str:

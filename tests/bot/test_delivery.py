@@ -22,7 +22,7 @@ from sqlalchemy import select
 from hearth.bot.app import build_hearth
 from hearth.bot.delivery import DeliveryWorker, SendBudget
 from hearth.bot.notifier import OutboxWriter, PrivateNotifier, message
-from hearth.domain.delivery import MAX_ATTEMPTS, OutboxStatus, OutgoingMessage, Priority
+from hearth.domain.delivery import MAX_ATTEMPTS, Method, OutboxStatus, OutgoingMessage, Priority
 from hearth.domain.members import ChatRole, Person
 from hearth.i18n import build_i18n
 from hearth.scheduler import jobs
@@ -245,6 +245,48 @@ async def test_a_message_failing_every_time_is_given_up_after_the_last_attempt(
     failed = await row(uow_factory, f"news:{ANN}")
     assert (failed.status, failed.attempts) == (OutboxStatus.FAILED, MAX_ATTEMPTS)
     assert len(api.sent_messages(ANN)) == MAX_ATTEMPTS
+
+
+def stored_photo(key: str, chat_id: int, attachment_id: int) -> OutgoingMessage:
+    """A photo message whose bytes wait in the ``attachment`` table (as digest charts do)."""
+    return OutgoingMessage(
+        dedupe_key=key,
+        chat_id=chat_id,
+        payload={"attachment": attachment_id, "caption": "Weekly chart"},
+        kind="digest_chart",
+        method=Method.SEND_PHOTO,
+    )
+
+
+async def test_a_photo_stored_as_an_attachment_is_uploaded_with_its_bytes(
+    api: BotApiStandIn, telegram: Bot, uow_factory: UnitOfWorkFactory, clock: VirtualClock
+):
+    chart = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    async with uow_factory() as uow:
+        attachment_id = await uow.attachments.add("active.png", chart, clock.now())
+        await uow.commit()
+    await queue(uow_factory, clock, stored_photo("chart:1", ANN, attachment_id))
+
+    await worker_for(telegram, uow_factory, clock).drain()
+
+    [sent] = api.calls_of("sendPhoto")
+    assert sent.uploads == {"photo": chart}
+    assert sent.params["photo"] == {"filename": "active.png", "size": len(chart)}
+    assert sent.params["caption"] == "Weekly chart"
+    assert (await row(uow_factory, "chart:1")).status == OutboxStatus.SENT
+
+
+async def test_a_photo_whose_attachment_was_purged_fails_with_the_reason(
+    api: BotApiStandIn, telegram: Bot, uow_factory: UnitOfWorkFactory, clock: VirtualClock
+):
+    await queue(uow_factory, clock, stored_photo("chart:gone", ANN, 404))
+
+    await worker_for(telegram, uow_factory, clock).drain()
+
+    failed = await row(uow_factory, "chart:gone")
+    assert failed.status == OutboxStatus.FAILED
+    assert failed.error == "LookupError: attachment 404 is no longer stored"
+    assert api.calls_of("sendPhoto") == []
 
 
 async def test_replies_and_reminders_queued_after_a_broadcast_go_first(

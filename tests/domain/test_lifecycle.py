@@ -159,13 +159,29 @@ def test_thresholds_are_settings() -> None:
     assert stage_of(member(weeks=4), rules) is Stage.MATURE
 
 
-def test_stored_settings_override_the_defaults_and_bad_ones_are_ignored() -> None:
-    rules = lifecycle_rules_from_settings({"new_days": 7, "demotion_days": True, "other": 3})
-    assert rules == LifecycleRules(new_days=7)
-    assert lifecycle_rules_from_settings({"dormant_days": 120}) == RULES
-    assert lifecycle_rules_from_settings({"new_days": -1}) == RULES
+def test_settings_override_the_defaults() -> None:
+    assert lifecycle_rules_from_settings({"new_days": 7}) == LifecycleRules(new_days=7)
     assert lifecycle_rules_from_settings(None) == RULES
+    assert lifecycle_rules_from_settings({}) == RULES
     assert RULES.settings()["dormant_days"] == 30
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        ({"new_dayz": 7, "other": 3}, "unknown lifecycle rules: new_dayz, other"),
+        ({"demotion_days": True, "new_days": "7"}, "whole numbers: demotion_days, new_days"),
+        ({"new_days": 7.5}, "whole numbers: new_days"),
+        ({"new_days": -1}, "cannot be negative: new_days"),
+        ({"dormant_days": 120}, "dormant_days must be below churned_days"),
+        ({"mature_active_weeks": 13}, "mature_active_weeks cannot exceed mature_window_weeks"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_reason_rather_than_ignored(
+    values: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        lifecycle_rules_from_settings(values)
 
 
 def test_contradictory_rules_are_refused() -> None:

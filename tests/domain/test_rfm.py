@@ -10,18 +10,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hearth.domain.rfm import (
+    DAY_PARTS,
     SEGMENT_RANK,
     DayPart,
     RfmFacts,
     RfmScore,
     Segment,
     WeekPart,
+    day_part_of,
     high_value_members,
     preferred_day_part,
     preferred_week_part,
     quintile_scores,
     recency_days,
     score_community,
+    segment_entered_on,
     segment_for,
     tag_slug,
     tags_for,
@@ -306,8 +309,11 @@ def test_high_value_members_outvalue_everyone_else(values: dict[int, int]) -> No
 
 
 def hours(**counts: int) -> list[int]:
-    """24 hourly counts from h0=…, h23=… keywords."""
-    return [counts.get(f"h{hour}", 0) for hour in range(24)]
+    """The 4 day-part counts of activities at local hours h0=…, h23=… (keywords)."""
+    parts = [0] * len(DAY_PARTS)
+    for hour in range(24):
+        parts[DAY_PARTS.index(day_part_of(hour))] += counts.get(f"h{hour}", 0)
+    return parts
 
 
 def test_an_evening_regular_prefers_the_evening() -> None:
@@ -328,6 +334,7 @@ def test_an_evening_regular_prefers_the_evening() -> None:
     ],
 )
 def test_day_parts_are_six_hours_each(hour: int, part: DayPart) -> None:
+    assert day_part_of(hour) is part
     assert preferred_day_part(hours(**{f"h{hour}": 10})) is part
 
 
@@ -339,24 +346,36 @@ def test_no_day_part_without_a_majority() -> None:
 
 def test_too_little_activity_says_nothing_about_habits() -> None:
     assert preferred_day_part(hours(h20=9)) is None
-    assert preferred_week_part([0, 0, 0, 0, 0, 9, 0]) is None
-    assert preferred_day_part([0] * 24) is None
+    assert preferred_week_part(0, 9) is None
+    assert preferred_day_part([0, 0, 0, 0]) is None
 
 
-def test_hour_and_weekday_counts_must_be_complete() -> None:
-    with pytest.raises(ValueError, match="24"):
-        preferred_day_part([1] * 23)
-    with pytest.raises(ValueError, match="7"):
-        preferred_week_part([1] * 6)
+def test_day_part_counts_must_be_complete_and_week_counts_not_negative() -> None:
+    with pytest.raises(ValueError, match="4 day-part counts"):
+        preferred_day_part([1] * 24)
+    with pytest.raises(ValueError, match="negative"):
+        preferred_week_part(-1, 20)
 
 
 def test_week_preference_compares_activity_per_day() -> None:
     # 4 a day at weekends against 2 a day in the week: twice as much, so weekend
-    assert preferred_week_part([2, 2, 2, 2, 2, 4, 4]) is WeekPart.WEEKEND
+    assert preferred_week_part(5 * 2, 2 * 4) is WeekPart.WEEKEND
     # busier weekend days, but not twice as busy: no preference
-    assert preferred_week_part([3, 3, 3, 3, 3, 5, 5]) is None
-    assert preferred_week_part([4, 4, 4, 4, 4, 1, 1]) is WeekPart.WEEKDAY
-    assert preferred_week_part([3, 3, 3, 3, 3, 2, 2]) is None
+    assert preferred_week_part(5 * 3, 2 * 5) is None
+    assert preferred_week_part(5 * 4, 2 * 1) is WeekPart.WEEKDAY
+    assert preferred_week_part(5 * 3, 2 * 2) is None
+
+
+def test_a_member_keeps_the_day_they_entered_their_segment_while_it_stays_the_same() -> None:
+    entered = TODAY - timedelta(days=20)
+    loyal = Segment.LOYAL
+    assert segment_entered_on(loyal, TODAY, stored=loyal, stored_since=entered) == entered
+    assert segment_entered_on(loyal, TODAY, stored=Segment.CHAMPIONS, stored_since=entered) == (
+        TODAY
+    )
+    assert segment_entered_on(loyal, TODAY) == TODAY  # first recompute
+    assert segment_entered_on(loyal, TODAY, stored=loyal) == TODAY  # stored before the column
+    assert segment_entered_on(None, TODAY, stored=loyal, stored_since=entered) is None  # left
 
 
 @pytest.mark.parametrize(

@@ -458,6 +458,31 @@ async def test_editing_an_event_refreshes_the_card_and_fills_new_seats(bot: BotH
     )
 
 
+async def test_operators_tag_an_event_with_its_type_and_members_cannot(bot: BotHarness) -> None:
+    event_id = await create_event(bot)
+    replies = await operator_says(
+        bot,
+        f"/event_edit {event_id} tag Track Day",
+        f"/event_edit {event_id} tag !!!",
+    )
+    assert replies[0].startswith(f"Event #{event_id} updated")
+    assert "🏷 Type: track-day" in replies[0]
+    assert replies[1] == (
+        "The type is a short tag of letters or digits, like track-day; send none to take it off."
+    )
+    card = json.loads((await outbox(bot, "event_card"))[-1].payload)
+    assert "🏷 Type: track-day" in card["text"]
+    bot.session.clear()
+    await bot.feed(says_privately(ALICE, f"/event_edit {event_id} tag vip"))
+    assert bot.session.texts_to(ALICE["id"]) == ["This command is for the community's operators."]
+    [event] = await rows(bot, EventRow)
+    assert event.tag == "track-day"
+    [untagged] = await operator_says(bot, f"/event_edit {event_id} tag none")
+    assert "🏷" not in untagged
+    [event] = await rows(bot, EventRow)
+    assert event.tag is None
+
+
 async def test_members_list_upcoming_events_in_private_and_answer_there(bot: BotHarness) -> None:
     await bot.feed(says_privately(ALICE, "/events"))
     assert bot.session.texts_to(ALICE["id"])[-1].startswith("No upcoming events yet.")

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 from sqlmodel import col, select
 
 from hearth.domain.activity import ActivityKind, ActivityRecord
-from hearth.domain.engagement import MemberStanding
+from hearth.domain.engagement import MemberFacts, MemberHabits, MemberStanding
+from hearth.domain.events import EventDraft
 from hearth.domain.lifecycle import LifecycleRules, MemberActivity, Stage, StageChange, StageState
 from hearth.domain.members import ChatRole, Person
 from hearth.domain.points import EntryKind, NewEntry
 from hearth.domain.rfm import RfmFacts, RfmScore, Segment
+from hearth.services import quizzes
 from hearth.storage.engagement import MemberDayRollupRow, MemberDayRow
+from hearth.storage.quizzes import QuizAnswerRow
 from hearth.storage.unit_of_work import UnitOfWorkFactory
 
 GROUP = -1001000000001
@@ -237,3 +241,204 @@ async def test_the_roll_up_catches_up_with_activity_written_between_recomputes(
     assert facts[FADED].rfm == RfmFacts(FADED, days_ago(2), 4, 7)
     assert (QUIET, tomorrow) in await _rolled_up(uow_factory)
     assert (NEWCOMER, tomorrow) not in await _rolled_up(uow_factory)
+
+
+# --- tags: interests and habits ---------------------------------------------------------
+
+BERLIN = -1001000000003
+BERLIN_ZONE = "Europe/Berlin"  # CET (UTC+1) until 01:00 UTC on 29 March 2026, then CEST
+KOLKATA = -1001000000004
+KOLKATA_ZONE = "Asia/Kolkata"  # UTC+5:30: day parts turn on the half hour in UTC
+SPRING = date(2026, 4, 10)  # a Friday
+EARLY, LATE, FAN = 11, 12, 13
+
+
+def utc(*fields: int) -> datetime:
+    return datetime(*fields, tzinfo=UTC)
+
+
+async def community_with(
+    uow_factory: UnitOfWorkFactory, community_id: int, zone: str, joins: dict[int, datetime]
+) -> None:
+    async with uow_factory() as uow:
+        await uow.communities.add(
+            community_id, "Owners", timezone=zone, locale="en", now=utc(2025, 1, 1)
+        )
+        for member_id, joined in joins.items():
+            await uow.members.upsert(Person(member_id, f"M{member_id}"), joined)
+            await uow.memberships.add(community_id, member_id, role=ChatRole.MEMBER, now=joined)
+        await uow.commit()
+
+
+async def took_part(
+    uow_factory: UnitOfWorkFactory,
+    community_id: int,
+    zone: str,
+    member_id: int,
+    *instants: datetime,
+    kind: ActivityKind = ActivityKind.MESSAGE,
+) -> None:
+    """Activity at these UTC instants, each on its local day in ``zone`` (as Hearth writes)."""
+    local = ZoneInfo(zone)
+    async with uow_factory() as uow:
+        await uow.activity.add_many(
+            [
+                ActivityRecord(community_id, member_id, kind, at, at.astimezone(local).date())
+                for at in instants
+            ]
+        )
+        await uow.commit()
+
+
+async def facts_of(
+    uow_factory: UnitOfWorkFactory, community_id: int, zone: str, today: date
+) -> dict[int, MemberFacts]:
+    async with uow_factory() as uow:
+        found = await uow.engagement.member_facts(community_id, today, zone, RULES)
+        await uow.commit()
+    return {each.member_id: each for each in found}
+
+
+async def test_day_parts_and_local_days_follow_the_zone_across_daylight_saving(
+    uow_factory: UnitOfWorkFactory,
+):
+    await community_with(
+        uow_factory,
+        BERLIN,
+        BERLIN_ZONE,
+        # 23:30 UTC is 00:30 the next local day: on 28 March in winter, on 1 April in summer
+        {EARLY: utc(2026, 3, 28, 23, 30), LATE: utc(2026, 4, 1, 22, 30)},
+    )
+    await took_part(
+        uow_factory,
+        BERLIN,
+        BERLIN_ZONE,
+        EARLY,
+        utc(2026, 3, 20, 4, 30),  # Fri 05:30 CET: night
+        utc(2026, 3, 20, 16, 30),  # Fri 17:30 CET: afternoon
+        utc(2026, 3, 29, 0, 30),  # Sun 01:30 CET: night, the morning the clocks go forward
+        utc(2026, 3, 29, 4, 30),  # Sun 06:30 CEST, the same day: morning
+        utc(2026, 4, 3, 4, 30),  # Fri 06:30 CEST: morning
+        utc(2026, 4, 3, 16, 30),  # Fri 18:30 CEST: evening
+        utc(2026, 4, 3, 22, 30),  # Sat 00:30 CEST: night, and the weekend
+        utc(2025, 12, 1, 20, 0),  # outside the 90-day window: counts nowhere
+    )
+    await took_part(
+        uow_factory,
+        BERLIN,
+        BERLIN_ZONE,
+        LATE,
+        utc(2026, 4, 2, 10, 0),  # Thu 12:00 CEST: afternoon
+        utc(2026, 4, 2, 10, 5),
+        utc(2026, 4, 2, 10, 10, 0),
+    )
+    await took_part(
+        uow_factory, BERLIN, BERLIN_ZONE, LATE, utc(2026, 4, 2, 11), kind=ActivityKind.JOIN
+    )  # not participation
+    facts = await facts_of(uow_factory, BERLIN, BERLIN_ZONE, SPRING)
+    assert facts[EARLY].habits == MemberHabits(day_parts=(3, 2, 1, 1), weekdays=4, weekend=3)
+    assert facts[LATE].habits == MemberHabits(day_parts=(0, 0, 3, 0), weekdays=3, weekend=0)
+    assert facts[EARLY].activity.joined_on == date(2026, 3, 29)
+    assert facts[LATE].activity.joined_on == date(2026, 4, 2)
+
+
+async def test_day_parts_turn_on_the_minute_in_a_half_hour_zone(uow_factory: UnitOfWorkFactory):
+    await community_with(uow_factory, KOLKATA, KOLKATA_ZONE, {EARLY: utc(2026, 1, 1)})
+    await took_part(
+        uow_factory,
+        KOLKATA,
+        KOLKATA_ZONE,
+        EARLY,
+        utc(2026, 4, 9, 0, 29),  # 05:59 IST: night
+        utc(2026, 4, 9, 0, 30),  # 06:00 IST: morning
+        utc(2026, 4, 9, 12, 29),  # 17:59 IST: afternoon
+        utc(2026, 4, 9, 18, 30),  # 00:00 IST on the 10th: night
+    )
+    facts = await facts_of(uow_factory, KOLKATA, KOLKATA_ZONE, SPRING)
+    assert facts[EARLY].habits.day_parts == (2, 1, 1, 0)
+    assert facts[EARLY].activity.last_active_on == SPRING
+
+
+async def test_late_activity_within_the_margin_is_counted_once_in_its_day_part(
+    uow_factory: UnitOfWorkFactory,
+):
+    await community_with(uow_factory, BERLIN, BERLIN_ZONE, {EARLY: utc(2026, 1, 1)})
+    evening = utc(2026, 4, 8, 17)  # 19:00 CEST
+    await took_part(uow_factory, BERLIN, BERLIN_ZONE, EARLY, evening)
+    first = await facts_of(uow_factory, BERLIN, BERLIN_ZONE, SPRING)
+    assert first[EARLY].habits.day_parts == (0, 0, 0, 1)
+    # written a day late, for the same local day, in the morning and again in the evening
+    await took_part(uow_factory, BERLIN, BERLIN_ZONE, EARLY, utc(2026, 4, 8, 6), evening)
+    again = await facts_of(uow_factory, BERLIN, BERLIN_ZONE, SPRING + timedelta(days=1))
+    assert again[EARLY].habits.day_parts == (0, 1, 0, 2)
+    assert again[EARLY].rfm == RfmFacts(EARLY, date(2026, 4, 8), 1, 0)
+
+
+async def record_answers(
+    uow_factory: UnitOfWorkFactory, member_id: int, topic: str, right: int, wrong: int
+) -> None:
+    """Standing answers of a member on a topic, and one retracted answer that never counts."""
+    async with uow_factory() as uow:
+        answers = [True] * right + [False] * wrong
+        for number, correct in enumerate([*answers, True]):
+            uow.session.add(
+                QuizAnswerRow(
+                    poll_id=f"{member_id}-{topic}-{number}",
+                    community_id=GROUP,
+                    member_id=member_id,
+                    question_id=number,
+                    topic=topic,
+                    option=None if number == len(answers) else 0,
+                    correct=correct,
+                    answered_at=local_noon(days_ago(number)),
+                )
+            )
+        await uow.commit()
+
+
+async def event_attended(
+    uow_factory: UnitOfWorkFactory, tag: str | None, code: str, *attendees: int
+) -> None:
+    starts = local_noon(days_ago(10))
+    draft = EventDraft(
+        title="Meet-up",
+        description="",
+        place="Club house",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        capacity=None,
+        registration_deadline=starts,
+        points=0,
+    )
+    async with uow_factory() as uow:
+        event = await uow.events.add(GROUP, draft, code=code, actor_id=None, now=starts)
+        assert event is not None
+        await uow.events.change(event.id, starts, tag=tag)
+        for member_id in attendees:
+            await uow.events.attend(event.id, member_id, starts)
+        await uow.commit()
+
+
+async def test_interests_are_topics_answered_well_and_types_of_events_attended(
+    uow_factory: UnitOfWorkFactory,
+):
+    await club(uow_factory)
+    await record_answers(uow_factory, STEADY, "maintenance", right=4, wrong=1)  # 80 %: well
+    await record_answers(uow_factory, STEADY, "history", right=7, wrong=2)  # 78 %: not quite
+    await record_answers(uow_factory, FADED, "history", right=4, wrong=0)  # too few answers
+    await record_answers(uow_factory, FADED, "track-day", right=8, wrong=2)
+    await event_attended(uow_factory, "track-day", "CODE01", STEADY, FADED)
+    await event_attended(uow_factory, "detailing", "CODE02", STEADY)
+    await event_attended(uow_factory, None, "CODE03", QUIET)  # no type: no interest
+    async with uow_factory() as uow:
+        interests = await uow.engagement.member_interests(GROUP)
+        # the quiz service's own reading of "answers well" agrees
+        mastered = {member: await quizzes.interests(uow, GROUP, member) for member in interests}
+    assert interests == {
+        STEADY: ("detailing", "maintenance", "track-day"),
+        FADED: ("track-day",),  # once, though both a topic and an event type
+    }
+    assert mastered == {STEADY: {"maintenance"}, FADED: {"track-day"}}
+    facts = await facts_of(uow_factory, GROUP, ZONE, TODAY)
+    assert facts[STEADY].interests == interests[STEADY]
+    assert facts[QUIET].interests == ()

@@ -22,6 +22,7 @@ from hearth.bot.announcer import OutboxAnnouncer, OutboxGreeter
 from hearth.bot.clock import SystemClock
 from hearth.bot.commit_first import CommitBeforeRequest, KeepResponseModels
 from hearth.bot.delivery import DeliveryWorker, SendBudget
+from hearth.bot.digest import OutboxDigests
 from hearth.bot.dispatcher import build_dispatcher
 from hearth.bot.event_notices import OutboxEventNotices
 from hearth.bot.middlewares.dedupe import DEFAULT_WINDOW_SECONDS, RecentUpdates
@@ -34,6 +35,7 @@ from hearth.bot.welcomes import GroupWelcomes
 from hearth.config import Settings
 from hearth.domain.activity import ActivityRecord
 from hearth.domain.members import CommunityProfile
+from hearth.domain.schedules import schedule_from_spec
 from hearth.i18n import build_i18n
 from hearth.scheduler.announcements import AnnouncementTimetable
 from hearth.scheduler.jobs import build_scheduler
@@ -75,6 +77,7 @@ class Hearth:
     outbox: OutboxWriter
     notifier: PrivateNotifier
     event_notices: OutboxEventNotices
+    digests: OutboxDigests
     delivery: DeliveryWorker
     quiz_rounds: QuizRounds
     quiz_timetable: QuizTimetable
@@ -167,6 +170,7 @@ def build_hearth(
     outbox.wake = delivery.wake
     notifier = PrivateNotifier(outbox)
     event_notices = OutboxEventNotices(outbox)
+    digests = OutboxDigests(bot, operators, outbox, clock)
     announcer = OutboxAnnouncer(outbox)
     timetable = AnnouncementTimetable(
         uow_factory,
@@ -212,6 +216,7 @@ def build_hearth(
         outbox=outbox,
         notifier=notifier,
         event_notices=event_notices,
+        digests=digests,
         delivery=delivery,
         quiz_rounds=quiz_rounds,
         quiz_timetable=quiz_timetable,
@@ -225,6 +230,9 @@ def build_hearth(
             greeter=OutboxGreeter(outbox),
             event_notices=event_notices,
             event_reminder_hours=settings.event_reminder_hours,
+            digests=digests,
+            digest_schedule=schedule_from_spec(settings.digest_schedule),
+            lifecycle_rules=settings.lifecycle,
         ),
         dispatcher=dispatcher,
     )

@@ -32,7 +32,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from hearth.domain.delivery import (
     SENDING_LEASE,
@@ -374,12 +374,23 @@ class DeliveryWorker:
             payload["reply_markup"] = InlineKeyboardMarkup.model_validate(payload["reply_markup"])
         result: Message | bool
         if message.method is Method.SEND_PHOTO:
+            if "attachment" in payload:  # a stored file (a digest chart): upload its bytes
+                payload["photo"] = await self._attachment(int(payload.pop("attachment")))
             result = await self.bot.send_photo(message.chat_id, **payload)
         elif message.method is Method.EDIT_MESSAGE_TEXT:
             result = await self.bot.edit_message_text(chat_id=message.chat_id, **payload)
         else:
             result = await self.bot.send_message(message.chat_id, **payload)
         return result.message_id if isinstance(result, Message) else None
+
+    async def _attachment(self, attachment_id: int) -> BufferedInputFile:
+        """The stored file to upload; LookupError (the message fails) once it was purged."""
+        async with self.uow_factory() as uow:
+            stored = await uow.attachments.get(attachment_id)
+        if stored is None:
+            raise LookupError(f"attachment {attachment_id} is no longer stored")
+        filename, content = stored
+        return BufferedInputFile(content, filename=filename)
 
     async def _blocked(self, message: QueuedMessage, reason: str) -> None:
         async with self.uow_factory() as uow:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hearth.domain.errors import HearthError
+from hearth.domain.rfm import tag_slug
 
 MAX_TITLE = 100
 MAX_DESCRIPTION = 1000
@@ -85,6 +86,7 @@ class Event:
     status: EventStatus
     card_message_id: int | None  # the card with the RSVP buttons in the group
     created_by: int | None = None
+    tag: str | None = None  # the event's type as a tag slug (track-day); members who attend get it
 
     @property
     def cancelled(self) -> bool:
@@ -413,7 +415,21 @@ def local_time(moment: datetime, timezone: str) -> datetime:
     return moment.astimezone(ZoneInfo(timezone))
 
 
-EDIT_FIELDS = ("title", "description", "place", "when", "capacity", "deadline", "points")
+EDIT_FIELDS = ("title", "description", "place", "when", "capacity", "deadline", "points", "tag")
+# Words that take an event's tag off (a slug cannot be empty).
+NO_TAG_WORDS = frozenset({"none", "-", "无"})
+
+
+def parse_tag(text: str) -> str | None:
+    """The event's type as a tag slug ("Track day" → "track-day"), or None for a word that
+    takes the tag off. Raises InvalidEventInput("tag") for text with no letters or digits."""
+    word = " ".join(text.casefold().split())
+    if word in NO_TAG_WORDS:
+        return None
+    tag = tag_slug(text)
+    if tag is None:
+        raise InvalidEventInput("tag", text)
+    return tag
 
 
 def parse_edit(
@@ -439,6 +455,8 @@ def parse_edit(
         return {"capacity": parse_capacity(value)}
     if name == "points":
         return {"points": parse_points(value)}
+    if name == "tag":
+        return {"tag": parse_tag(value)}
     if name == "deadline":
         deadline = parse_deadline(value, timezone, start=event.starts_at, now=now)
         return {"registration_deadline": deadline}

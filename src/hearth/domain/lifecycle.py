@@ -12,6 +12,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from hearth.domain.activity import ActivityKind
 
@@ -60,12 +61,15 @@ class LifecycleRules:
     activation_days: int = 7  # activated: first meaningful action within this many days
 
     def __post_init__(self) -> None:
-        if min(self.settings().values()) < 0:
-            raise ValueError("lifecycle thresholds cannot be negative")
+        negative = [name for name, value in self.settings().items() if value < 0]
+        if negative:
+            raise ValueError(f"lifecycle thresholds cannot be negative: {', '.join(negative)}")
         if min(self.recent_days, self.baseline_days, self.mature_window_weeks) < 1:
             raise ValueError("windows must be at least one day or week long")
         if not self.dormant_days < self.churned_days:
             raise ValueError("dormant_days must be below churned_days")
+        if self.mature_active_weeks > self.mature_window_weeks:
+            raise ValueError("mature_active_weeks cannot exceed mature_window_weeks")
 
     def settings(self) -> dict[str, int]:
         """The thresholds as operators see and change them: name → whole number."""
@@ -73,25 +77,34 @@ class LifecycleRules:
 
 
 def lifecycle_rules_from_settings(values: Mapping[str, object] | None) -> LifecycleRules:
-    """Rules from stored settings: unknown or malformed values are ignored, and a set that
-    contradicts itself (negative, dormant after churned) gives the defaults."""
+    """Rules from settings (threshold name → whole number); the defaults for the rest.
+
+    Strict on purpose: a misspelt name or a value that is not a whole number would
+    otherwise leave a default silently in force. Raises ValueError naming every unknown
+    name and bad value, or the contradiction (negative, dormant not before churned).
+    """
     defaults = LifecycleRules()
     if not values:
         return defaults
     known = defaults.settings()
-    chosen = {
-        name: value
-        for name, value in values.items()
-        if name in known and isinstance(value, int) and not isinstance(value, bool)
-    }
-    try:
-        return replace(defaults, **chosen)
-    except ValueError:
-        return defaults
+    unknown = sorted(name for name in values if name not in known)
+    if unknown:
+        raise ValueError(
+            f"unknown lifecycle rules: {', '.join(unknown)} (known: {', '.join(known)})"
+        )
+    chosen: dict[str, int] = {}
+    malformed: list[str] = []
+    for name, value in sorted(values.items()):
+        if isinstance(value, int) and not isinstance(value, bool):
+            chosen[name] = value
+        else:
+            malformed.append(name)
+    if malformed:
+        raise ValueError(f"lifecycle rules must be whole numbers: {', '.join(malformed)}")
+    return replace(defaults, **chosen)
 
 
-@dataclass(frozen=True, slots=True)
-class MemberActivity:
+class MemberActivity(NamedTuple):
     """What the stage rules need to know about one membership, as of one local day.
 
     Every field is cheap to aggregate in SQL from the activity rows (participation kinds
@@ -172,8 +185,7 @@ def is_declining(activity: MemberActivity, today: date, rules: LifecycleRules) -
     return activity.active_days_recent * 100 * span < rules.decline_percent * baseline * recent
 
 
-@dataclass(frozen=True, slots=True)
-class StageState:
+class StageState(NamedTuple):
     """A member's stored stage: since when, and since when a demotion has been pending."""
 
     stage: Stage
@@ -181,8 +193,7 @@ class StageState:
     demotion_pending_since: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StageChange:
+class StageChange(NamedTuple):
     """A recorded move between stages, dated the local day it took effect."""
 
     old: Stage | None  # None: the member's first stage
@@ -198,8 +209,7 @@ class StageChange:
         return self.old is not None and ENGAGEMENT_RANK[self.new] < ENGAGEMENT_RANK[self.old]
 
 
-@dataclass(frozen=True, slots=True)
-class StageUpdate:
+class StageUpdate(NamedTuple):
     """What to store after today's reading, and the change to record (None: no change)."""
 
     state: StageState

@@ -67,6 +67,7 @@ class CommunityProfile:
     bot_is_admin: bool
     welcome_enabled: bool
     announce_milestones: bool = True
+    digest_enabled: bool = True  # operators get the weekly digest in private
     points_rules: Mapping[str, int] | None = None  # None: the defaults
 
 

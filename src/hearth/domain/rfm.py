@@ -11,8 +11,8 @@ import enum
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 RFM_WINDOW_DAYS = 90
 HIGH_VALUE_PERCENT = 20
@@ -46,8 +46,7 @@ SEGMENT_RANK: Mapping[Segment, int] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class RfmFacts:
+class RfmFacts(NamedTuple):
     """One member's activity in the RFM window, as SQL aggregates it."""
 
     member_id: int
@@ -56,8 +55,7 @@ class RfmFacts:
     value: int  # points earned + events attended + redemptions in the window
 
 
-@dataclass(frozen=True, slots=True)
-class RfmScore:
+class RfmScore(NamedTuple):
     """One member's scores (1–5, 5 best), segment and high-value flag."""
 
     member_id: int
@@ -210,36 +208,44 @@ DOMINANT_PERCENT = 50  # a day part is preferred when it holds more than this sh
 WEEK_PART_RATIO = 2  # … and a week part when its per-day rate is this many times the other's
 
 
+DAY_PARTS = tuple(DayPart)  # the order of day-part counts: night, morning, afternoon, evening
+HOURS_PER_DAY_PART = 6
+
+
+def day_part_of(hour: int) -> DayPart:
+    """The part of the day a local hour (0–23) falls in."""
+    return DAY_PARTS[hour // HOURS_PER_DAY_PART]
+
+
 def preferred_day_part(
-    hour_counts: Sequence[int], *, min_events: int = MIN_EVENTS_FOR_HABITS
+    part_counts: Sequence[int], *, min_events: int = MIN_EVENTS_FOR_HABITS
 ) -> DayPart | None:
-    """The part of the day holding most of a member's activity, from 24 local-hour counts.
+    """The part of the day holding most of a member's activity, from 4 counts of
+    activities in local hours 0–5, 6–11, 12–17 and 18–23 (``DAY_PARTS`` order).
 
     None with fewer than ``min_events`` activities or when no part holds more than
     ``DOMINANT_PERCENT`` of them.
     """
-    if len(hour_counts) != 24:
-        raise ValueError("expected 24 hourly counts")
-    total = sum(hour_counts)
+    if len(part_counts) != len(DAY_PARTS):
+        raise ValueError("expected 4 day-part counts: night, morning, afternoon, evening")
+    total = sum(part_counts)
     if total < max(1, min_events):
         return None
-    parts = [DayPart.NIGHT, DayPart.MORNING, DayPart.AFTERNOON, DayPart.EVENING]
-    per_part = [sum(hour_counts[start : start + 6]) for start in range(0, 24, 6)]
-    best = max(range(4), key=per_part.__getitem__)
-    return parts[best] if per_part[best] * 100 > DOMINANT_PERCENT * total else None
+    best = max(range(len(DAY_PARTS)), key=part_counts.__getitem__)
+    return DAY_PARTS[best] if part_counts[best] * 100 > DOMINANT_PERCENT * total else None
 
 
 def preferred_week_part(
-    weekday_counts: Sequence[int], *, min_events: int = MIN_EVENTS_FOR_HABITS
+    weekdays: int, weekend: int, *, min_events: int = MIN_EVENTS_FOR_HABITS
 ) -> WeekPart | None:
-    """Weekdays or weekend, from 7 counts (Monday first), comparing activity per day.
+    """Weekdays or weekend, from the activities on local weekdays (Monday to Friday) and
+    on weekend days, comparing activity per day.
 
     The weekend has 2 days and the week 5, so a part is preferred when its activity per day
     is at least ``WEEK_PART_RATIO`` times the other's; None with fewer than ``min_events``.
     """
-    if len(weekday_counts) != 7:
-        raise ValueError("expected 7 daily counts, Monday first")
-    weekdays, weekend = sum(weekday_counts[:5]), sum(weekday_counts[5:])
+    if min(weekdays, weekend) < 0:
+        raise ValueError("activity counts cannot be negative")
     if weekdays + weekend < max(1, min_events):
         return None
     # per-day rates weekend / 2 and weekdays / 5, compared without fractions
@@ -248,6 +254,22 @@ def preferred_week_part(
     if weekdays * 2 >= WEEK_PART_RATIO * weekend * 5:
         return WeekPart.WEEKDAY
     return None
+
+
+def segment_entered_on(
+    segment: Segment | None,
+    today: date,
+    *,
+    stored: Segment | None = None,
+    stored_since: date | None = None,
+) -> date | None:
+    """The local day a member entered ``segment``: kept from the stored standing while the
+    segment stays the same, ``today`` when it changed or first appears; None without one."""
+    if segment is None:
+        return None
+    if segment is stored and stored_since is not None:
+        return stored_since
+    return today
 
 
 MAX_TAG_LENGTH = 32

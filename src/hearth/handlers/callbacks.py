@@ -5,6 +5,9 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+from hearth.domain.segments import ListKind
+from hearth.services.export import ExportFormat, ExportKind
+
 # Telegram chat ids fit in 52 bits; anything larger is forged and must never reach SQL.
 CHAT_ID_LIMIT = 2**53
 
@@ -34,3 +37,40 @@ class AdjustmentAnswer(CallbackData, prefix="adj1"):
 
     nonce: str = Field(min_length=6, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
     confirmed: bool
+
+
+class SegmentsOf(CallbackData, prefix="sgo1"):
+    """An operator asked for a community's members per stage and segment (/segments)."""
+
+    community_id: int = Field(ge=-CHAT_ID_LIMIT, le=CHAT_ID_LIMIT)
+
+
+class SegmentList(CallbackData, prefix="sgl1"):
+    """A page of the members of one stage, segment or tag (a tag, or "#" and its digest)."""
+
+    community_id: int = Field(ge=-CHAT_ID_LIMIT, le=CHAT_ID_LIMIT)
+    kind: ListKind
+    value: str = Field(min_length=1, max_length=32)
+    page: int = Field(default=0, ge=0, le=9999)
+
+
+class SegmentExport(CallbackData, prefix="sgx1"):
+    """The members of one stage, segment or tag as a CSV file."""
+
+    community_id: int = Field(ge=-CHAT_ID_LIMIT, le=CHAT_ID_LIMIT)
+    kind: ListKind
+    value: str = Field(min_length=1, max_length=32)
+
+
+class TagsOf(CallbackData, prefix="tgo1"):
+    """An operator asked for a community's tags (/tags)."""
+
+    community_id: int = Field(ge=-CHAT_ID_LIMIT, le=CHAT_ID_LIMIT)
+
+
+class ExportOf(CallbackData, prefix="exo1"):
+    """An operator picked the community an /export is about."""
+
+    community_id: int = Field(ge=-CHAT_ID_LIMIT, le=CHAT_ID_LIMIT)
+    what: ExportKind
+    file_format: ExportFormat

@@ -105,6 +105,8 @@ def card(event: Event, community: CommunityProfile, counts: RsvpCounts) -> str:
         points=event.points,
         timezone=community.timezone,
     )
+    if event.tag is not None:
+        lines.append(_("🏷 Type: {tag}").format(tag=quote(event.tag)))
     if event.cancelled:
         return "\n".join([_("❌ <b>Cancelled</b>"), "", *lines])
     lines += ["", counts_line(counts, event.capacity)]
@@ -270,6 +272,10 @@ def invalid_input(error: InvalidEventInput) -> str:
         "deadline_after_start": _("Registration must close no later than the start."),
         "capacity": _("The number of seats must be a whole number from 1 to 100,000, or /skip."),
         "points": _("The points must be a whole number from 0 to 10,000."),
+        "tag": _(
+            "The type is a short tag of letters or digits, like track-day; "
+            "send none to take it off."
+        ),
         "comment": _("Please write a few words, or /skip."),
         "field": edit_usage(),
         "value": edit_usage(),
@@ -330,7 +336,8 @@ def edit_usage() -> str:
         [
             _(
                 "Usage: /event_edit NUMBER FIELD VALUE, where FIELD is title, description, "
-                "place, when, capacity, deadline or points."
+                "place, when, capacity, deadline, points or tag (the event's type, e.g. "
+                "track-day: members who attend get it as a tag)."
             ),
             _("Examples: /event_edit 3 capacity 40 · /event_edit 3 when 2026-12-05 15:00-18:00"),
         ]

@@ -93,6 +93,7 @@ async def stats_for(
 
 
 async def _stats_text(uow: UnitOfWork, community: CommunityProfile, days: int, clock: Clock) -> str:
-    today = local_day(clock.now(), community.timezone)
-    overview = await reports.overview(uow, community, last=today, days=days)
-    return texts.stats(overview, days=days)
+    """The figures of the ``days`` local days ending today, against the days before."""
+    now = clock.now()
+    today = local_day(now, community.timezone)
+    return texts.stats(await reports.insight(uow, community, last=today, days=days, now=now))

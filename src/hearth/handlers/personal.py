@@ -120,3 +120,22 @@ async def chosen_operated_community(
         await query.answer(texts.stale_button(), show_alert=True)
         return None
     return community, query.message
+
+
+async def operated_community(
+    message: Message,
+    bot: Bot,
+    community: CommunityProfile | None,
+    uow: UnitOfWork,
+    operators: OperatorDirectory,
+) -> CommunityProfile | None:
+    """The group an operator's command was sent in, or their only community in private;
+    otherwise None, after telling them to send the command in the group it is about."""
+    if community is not None:
+        return community
+    assert message.from_user is not None
+    operated = await operators.operated(bot, uow, message.from_user.id)
+    if len(operated) == 1:
+        return operated[0]
+    await message.answer(texts.group_only(message.text.split()[0][1:] if message.text else ""))
+    return None

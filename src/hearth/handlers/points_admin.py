@@ -16,15 +16,16 @@ from hearth.domain.errors import InvalidArgument, NotAnOperator
 from hearth.domain.members import CommunityProfile, Person
 from hearth.domain.points import NotEnoughPoints
 from hearth.handlers import keyboards, switches, texts
-from hearth.handlers.callbacks import CHAT_ID_LIMIT, AdjustmentAnswer
+from hearth.handlers.callbacks import AdjustmentAnswer
 from hearth.handlers.filters import IsOperator, OperatorDirectory
-from hearth.services import communities, points
+from hearth.handlers.personal import operated_community
+from hearth.services import communities, members, points
 from hearth.services.directory import Directory
 from hearth.services.points import rules_of
 from hearth.services.ports import Clock, UnitOfWork
 
 MAX_ADJUSTMENT = 100_000
-_ADJUSTMENT = re.compile(r"(@[A-Za-z0-9_]{3,32}|-?\d{1,19})\s+(\S+)\s+(.{1,200})", re.DOTALL)
+_ADJUSTMENT = re.compile(rf"({members.MEMBER_REFERENCE})\s+(\S+)\s+(.{{1,200}})", re.DOTALL)
 
 
 def build() -> Router:
@@ -68,24 +69,6 @@ def parse_adjustment(command: str, arguments: str | None) -> tuple[str, int, str
     return target, amount if command == "grant" else -amount, reason.strip()
 
 
-async def _community_for(
-    message: Message,
-    bot: Bot,
-    community: CommunityProfile | None,
-    uow: UnitOfWork,
-    operators: OperatorDirectory,
-) -> CommunityProfile | None:
-    """The group the command was sent in, or the operator's only community in private."""
-    if community is not None:
-        return community
-    assert message.from_user is not None
-    operated = await operators.operated(bot, uow, message.from_user.id)
-    if len(operated) == 1:
-        return operated[0]
-    await message.answer(texts.group_only(message.text.split()[0][1:] if message.text else ""))
-    return None
-
-
 async def grant(
     message: Message,
     command: CommandObject,
@@ -96,16 +79,11 @@ async def grant(
     state: FSMContext,
 ) -> None:
     target, amount, reason = parse_adjustment(command.command, command.args)
-    where = await _community_for(message, bot, community, uow, operators)
+    where = await operated_community(message, bot, community, uow, operators)
     if where is None:
         return
-    if target.startswith("@"):
-        member = await uow.members.by_username(target)
-    else:  # ids beyond Telegram's 52 bits are nobody (and would not fit a BIGINT)
-        number = int(target)
-        member = await uow.members.get(number) if abs(number) <= CHAT_ID_LIMIT else None
-    membership = await uow.memberships.get(where.id, member.id) if member else None
-    if member is None or membership is None or not membership.is_current:
+    member = await members.current_member(uow, where.id, target)
+    if member is None:
         await message.answer(texts.unknown_member())
         return
     pending = Adjustment(
@@ -197,7 +175,7 @@ async def show_or_change_rules(
     directory: Directory,
     clock: Clock,
 ) -> None:
-    where = await _community_for(message, bot, community, uow, operators)
+    where = await operated_community(message, bot, community, uow, operators)
     if where is None or person is None:
         return
     arguments = (command.args or "").split()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration
@@ -15,7 +15,7 @@ from hearth.domain.calendar import local_day
 from hearth.domain.points import Tier
 from hearth.services.checkin import CheckinResult, DayBoard
 from hearth.services.points import Leaderboard, Summary
-from hearth.services.reports import Overview
+from hearth.services.reports import Compared, Insight
 
 
 def quote(text: str) -> str:
@@ -39,10 +39,21 @@ MEMBER_COMMANDS = (
     ("greetings", __("Anniversary and birthday greetings: /greetings on|off")),
     ("birthday", __("Your birthday for a greeting: /birthday MM-DD or /birthday off")),
     ("settings", __("Your language")),
+    ("forget_me", __("Erase your personal data (your points stay)")),
     ("help", __("What Hearth can do")),
 )
 OPERATOR_COMMANDS = (
     ("stats", __("Community figures: /stats [7d|30d|90d]")),
+    ("member", __("One member's card, in private: /member @user|id (or reply to them)")),
+    ("segments", __("Members per lifecycle stage and RFM segment, with lists and files")),
+    ("cohorts", __("Retention by join week, table and heat map in private: /cohorts [weeks]")),
+    ("digest", __("Weekly digest: /digest for a preview now, /digest on|off in the group")),
+    ("tag", __("Tag a member: /tag @user|id tag (or reply to their message)")),
+    ("untag", __("Take a tag off: /untag @user|id tag")),
+    ("tags", __("The community's tags and how many members carry each")),
+    ("tagged", __("Members with a tag: /tagged tag")),
+    ("export", __("A file of members, activity, points or events: /export members [csv|xlsx]")),
+    ("forget", __("Erase a member's personal data at their request: /forget @user|id")),
     ("welcome", __("Greet newcomers in the group: /welcome on|off")),
     ("grant", __("Give points: /grant @user|id amount reason")),
     ("deduct", __("Take points back: /deduct @user|id amount reason")),
@@ -200,23 +211,109 @@ def no_communities() -> str:
     return _("You do not operate any community yet. Add me to your group as an administrator.")
 
 
-def stats(overview: Overview, *, days: int) -> str:
+def stats(insight: Insight) -> str:
+    """The /stats answer: one short line per figure, each with its change against the
+    period of the same length before (see ``change``)."""
+    now = insight.current
     lines = [
         _("<b>{title}</b> — last {days} days").format(
-            title=quote(overview.community.title), days=days
+            title=quote(insight.community.title), days=insight.days
         ),
+        _("Changes against the {days} days before").format(days=insight.days),
         "",
-        _("Members now: {count}").format(count=overview.members),
-        _("Reachable in private (started the bot): {count}").format(count=overview.reachable),
-        _("Joined: {joined} · Left: {left}").format(joined=overview.joined, left=overview.left),
-        _("Active members: {active}").format(active=overview.active),
-        _("Active per day (average): {average:.1f}").format(average=overview.average_daily_active),
-        _("Stickiness (daily / period active): {ratio:.0%}").format(ratio=overview.stickiness),
-        _("Active today: {today}").format(today=overview.days[-1].active),
+        _moved(_("Members now: {count}").format(count=now.members), insight.members),
+        _moved(_("Joined: {count}").format(count=now.joined), insight.joined),
+        _moved(_("Left: {count}").format(count=now.left), insight.left),
+        _moved(
+            _("Active per day (DAU): {value}").format(value=f"{now.daily_active:.1f}"),
+            insight.daily_active,
+        ),
+        _moved(
+            _("Active in 7 days (WAU): {count}").format(count=now.weekly_active),
+            insight.weekly_active,
+        ),
+        _moved(
+            _("Active in 30 days (MAU): {count}").format(count=now.monthly_active),
+            insight.monthly_active,
+        ),
+        _moved(
+            _("Stickiness (DAU / MAU): {rate}").format(rate=_rate(now.stickiness)),
+            insight.stickiness,
+        ),
+        _moved(
+            _("Newcomers activated: {rate}").format(
+                rate=_rate(now.activation_rate, now.activated, now.activation_judged)
+            ),
+            insight.activation_rate,
+        ),
+        _moved(
+            _("Check-in rate (daily): {rate}").format(rate=_rate(now.checkin_rate)),
+            insight.checkin_rate,
+        ),
+        _moved(
+            _("Churn rate: {rate}").format(
+                rate=_rate(now.churn_rate, now.churned, now.members_at_start)
+            ),
+            insight.churn_rate,
+        ),
+        _moved(
+            _("Median streak (days): {value}").format(
+                value=_NO_VALUE if now.median_streak is None else f"{now.median_streak:g}"
+            ),
+            insight.median_streak,
+        ),
+        _moved(_("Points issued: {count}").format(count=now.points_issued), insight.points_issued),
+        _moved(
+            _("Points redeemed: {count}").format(count=now.points_redeemed),
+            insight.points_redeemed,
+        ),
+        _moved(_("Event attendances: {count}").format(count=now.attendances), insight.attendances),
+        _moved(
+            _("Event participation: {rate}").format(
+                rate=_rate(now.event_participation, now.attendees, now.members)
+            ),
+            insight.event_participation,
+        ),
+        _("Reachable in private (started the bot): {count}").format(count=insight.reachable),
     ]
-    if not overview.community.bot_is_admin:
+    if not insight.community.bot_is_admin:
         lines += ["", privacy_warning()]
     return "\n".join(lines)
+
+
+_NO_VALUE = "–"  # a figure with no value, such as a rate of nobody
+
+
+def _rate(value: float | None, part: int | None = None, whole: int | None = None) -> str:
+    """A share as a whole percentage, with its parts when given: "20% (1/5)"."""
+    if value is None:
+        return _NO_VALUE
+    shown = f"{value:.0%}"
+    return shown if part is None else f"{shown} ({part}/{whole})"
+
+
+def _moved(line: str, figure: Compared) -> str:
+    return f"{line} · {change(figure)}"
+
+
+def change(figure: Compared) -> str:
+    """How a figure moved against the previous period: "▲ 12%" for an amount, "▼ 3 pts"
+    (percentage points) for a rate, "=" when it did not move, "—" when there is nothing
+    to compare with."""
+    moved = figure.change
+    if moved is None:
+        return "—"
+    if abs(moved) < 1e-9:
+        return "="
+    arrow = "▲" if moved > 0 else "▼"
+    size = round(abs(moved))
+    if not figure.is_rate:
+        return f"{arrow} {size}%" if size else f"{arrow} <1%"
+    if not size:
+        return _("{arrow} <1 pt").format(arrow=arrow)
+    return ngettext("{arrow} {points} pt", "{arrow} {points} pts", size).format(
+        arrow=arrow, points=size
+    )
 
 
 def unknown_private_message() -> str:

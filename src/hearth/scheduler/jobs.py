@@ -8,10 +8,27 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from hearth.domain.lifecycle import LifecycleRules
+from hearth.domain.schedules import Schedule
 from hearth.scheduler.announcements import AnnouncementTimetable
 from hearth.scheduler.quizzes import QuizTimetable
-from hearth.services import engagement_recompute, events, greetings, points, reminders, tiers
-from hearth.services.ports import Clock, EventNotices, Greeter, Notifier, UnitOfWorkFactory
+from hearth.services import (
+    digest,
+    engagement_recompute,
+    events,
+    greetings,
+    points,
+    reminders,
+    tiers,
+)
+from hearth.services.ports import (
+    Clock,
+    DigestPost,
+    EventNotices,
+    Greeter,
+    Notifier,
+    UnitOfWorkFactory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +82,11 @@ async def send_greetings(uow_factory: UnitOfWorkFactory, greeter: Greeter, clock
     return await greetings.send_greetings(uow_factory, greeter, clock.now())
 
 
-async def recompute_engagement(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
+async def recompute_engagement(
+    uow_factory: UnitOfWorkFactory, clock: Clock, rules: LifecycleRules | None = None
+) -> int:
     """Stages, RFM and tags of each community once a local day, after its 03:00."""
-    done = await engagement_recompute.recompute_due(uow_factory, clock.now())
+    done = await engagement_recompute.recompute_due(uow_factory, clock.now(), rules)
     for each in done:
         log.info(
             "recomputed community %d for %s: %d members, %d stage changes",
@@ -77,6 +96,16 @@ async def recompute_engagement(uow_factory: UnitOfWorkFactory, clock: Clock) -> 
             each.changes,
         )
     return len(done)
+
+
+async def weekly_digests(
+    uow_factory: UnitOfWorkFactory, post: DigestPost, clock: Clock, schedule: Schedule
+) -> int:
+    """Each community's weekly digest to its operators, once a week at its local time."""
+    queued = await digest.send_due(uow_factory, post, clock.now(), schedule)
+    if queued:
+        log.info("queued %d weekly digests", queued)
+    return queued
 
 
 def build_scheduler(
@@ -89,6 +118,9 @@ def build_scheduler(
     greeter: Greeter | None = None,
     event_notices: EventNotices | None = None,
     event_reminder_hours: tuple[int, ...] = (24, 1),
+    digests: DigestPost | None = None,
+    digest_schedule: Schedule | None = None,
+    lifecycle_rules: LifecycleRules | None = None,
 ) -> AsyncIOScheduler:
     """The scheduler with Hearth's jobs (in memory: the database rows are the source of truth)."""
     scheduler = AsyncIOScheduler(
@@ -106,7 +138,7 @@ def build_scheduler(
         ("points.expiry_reminders", expiry_reminders, 30, with_notifier),
         ("points.tiers", tier_announcements, 45, with_notifier),
         # hourly, but each community once a local day (after its 03:00, or on catching up)
-        ("engagement.recompute", recompute_engagement, 20, (uow_factory, clock)),
+        ("engagement.recompute", recompute_engagement, 20, (uow_factory, clock, lifecycle_rules)),
     ]
     for job_id, job, minute, args in jobs:  # hourly, each at its own minute
         scheduler.add_job(
@@ -132,6 +164,14 @@ def build_scheduler(
                 id=job_id,
                 replace_existing=True,
             )
+    if digests is not None and digest_schedule is not None:  # due within minutes of its time
+        scheduler.add_job(
+            weekly_digests,
+            CronTrigger(minute="*/15"),
+            args=(uow_factory, digests, clock, digest_schedule),
+            id="digest.weekly",
+            replace_existing=True,
+        )
     # One job per announcement and per quiz schedule, rebuilt from the database.
     for each in (timetable, quiz_timetable):
         if each is not None:

@@ -176,6 +176,28 @@ async def set_milestone_announcements(
     )
 
 
+async def set_digest(
+    uow: UnitOfWork,
+    directory: Directory,
+    *,
+    community_id: int,
+    enabled: bool,
+    actor_id: int,
+    now: datetime,
+) -> CommunityProfile:
+    """Whether the community's operators get the weekly digest in private; audited."""
+    return await _operator_change(
+        uow,
+        directory,
+        community_id,
+        {"digest_enabled": enabled},
+        action="digest.enabled" if enabled else "digest.disabled",
+        details={},
+        actor_id=actor_id,
+        now=now,
+    )
+
+
 async def _operator_change(
     uow: UnitOfWork,
     directory: Directory,

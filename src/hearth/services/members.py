@@ -216,3 +216,25 @@ async def set_checkin_reminder(
     for community in communities:
         await uow.memberships.set_reminder_hour(community.id, member_id, hour)
     return communities
+
+
+# How an operator names a member in a command: "@username" or the Telegram user id.
+MEMBER_REFERENCE = r"@[A-Za-z0-9_]{3,32}|-?\d{1,19}"
+# Telegram user ids fit in 52 bits; a larger number is nobody (and would not fit a BIGINT).
+USER_ID_LIMIT = 2**53
+
+
+async def current_member(
+    uow: UnitOfWork, community_id: int, reference: str
+) -> MemberProfile | None:
+    """The current member of the community named by ``reference`` (a ``MEMBER_REFERENCE``);
+    None when nobody by that name or id belongs to it now."""
+    if reference.startswith("@"):
+        member = await uow.members.by_username(reference)
+    else:
+        number = int(reference)
+        member = await uow.members.get(number) if abs(number) <= USER_ID_LIMIT else None
+    if member is None:
+        return None
+    membership = await uow.memberships.get(community_id, member.id)
+    return member if membership is not None and membership.is_current else None

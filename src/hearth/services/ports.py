@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hearth.domain.activity import ActivityKind, ActivityRecord
 from hearth.domain.announcements import Announcement, NewAnnouncement, RunStatus
+from hearth.domain.cohorts import CohortCounts, Movement
 from hearth.domain.delivery import OutboxCounts, OutboxStatus, OutgoingMessage, QueuedMessage
 from hearth.domain.engagement import MemberFacts, MemberStanding
 from hearth.domain.events import Event, EventDraft, RsvpCounts, RsvpStatus
+from hearth.domain.exports import LedgerEntry
 from hearth.domain.greetings import Birthday, Greeting, GreetingCandidate
-from hearth.domain.lifecycle import LifecycleRules, StageChange, StageState
+from hearth.domain.lifecycle import LifecycleRules, Stage, StageChange, StageState
 from hearth.domain.members import (
     ChatRole,
     CommunityProfile,
@@ -35,7 +38,12 @@ from hearth.domain.quizzes import (
     StoredAnswer,
 )
 from hearth.domain.rewards import NewReward, Redemption, RedemptionLine, RedemptionStatus, Reward
+from hearth.domain.rfm import Segment
+from hearth.domain.segments import MemberRecord, Selection, StandingsSummary
 from hearth.domain.streaks import CheckinOutcome, StreakState
+
+if TYPE_CHECKING:  # the digest's value type lives with its service
+    from hearth.services.digest import Digest
 
 
 class Clock(Protocol):
@@ -641,6 +649,231 @@ class EngagementRepository(Protocol):
     async def changes(self, community_id: int, member_id: int) -> list[StageChange]: ...
 
 
+class SegmentsRepository(Protocol):
+    """The stored standings as operators read them: counts, lists, batches. Never writes."""
+
+    async def summary(self, community_id: int) -> StandingsSummary: ...
+
+    async def count(self, community_id: int, selection: Selection) -> int: ...
+
+    async def page(
+        self, community_id: int, selection: Selection, *, offset: int, limit: int
+    ) -> list[MemberRecord]:
+        """Members of the selection, high-value and most valuable first."""
+        ...
+
+    def batches(
+        self, community_id: int, selection: Selection | None, size: int
+    ) -> AsyncIterator[list[MemberRecord]]:
+        """Every membership (or the selection's), by member id, ``size`` at a time."""
+        ...
+
+    async def automatic_tag_counts(self, community_id: int) -> dict[str, int]:
+        """Current members per automatic tag, most used first."""
+        ...
+
+
+class TagRepository(Protocol):
+    """Operator tags on members of a community (slugs). Never commits."""
+
+    async def add(
+        self,
+        community_id: int,
+        member_id: int,
+        tags: Sequence[str],
+        *,
+        actor_id: int | None,
+        now: datetime,
+    ) -> list[str]:
+        """Tag the member; the tags that were new."""
+        ...
+
+    async def remove(self, community_id: int, member_id: int, tags: Sequence[str]) -> list[str]:
+        """Untag the member; the tags they had."""
+        ...
+
+    async def of_member(self, community_id: int, member_id: int) -> list[str]: ...
+
+    async def counts(self, community_id: int) -> dict[str, int]:
+        """Current members per operator tag, most used first."""
+        ...
+
+
+class ExportRepository(Protocol):
+    """A community's activity, ledger and events for export files. Never writes."""
+
+    def activity(self, community_id: int, size: int) -> AsyncIterator[list[ActivityRecord]]: ...
+
+    def ledger(self, community_id: int, size: int) -> AsyncIterator[list[LedgerEntry]]: ...
+
+    async def events(self, community_id: int) -> list[Event]: ...
+
+
+class MemberCardQueries(Protocol):
+    """One member of one community as the operators' member card shows them. Never writes."""
+
+    async def record(self, community_id: int, member_id: int) -> MemberRecord | None:
+        """Names, membership, stored standing, tags, balance, streak, last active day; None
+        when the member never belonged to the community."""
+        ...
+
+    async def first_action(
+        self, community_id: int, member_id: int, kinds: Collection[ActivityKind]
+    ) -> ActivityRecord | None:
+        """The member's earliest activity of one of ``kinds`` in the community."""
+        ...
+
+    async def event_counts(self, community_id: int, member_id: int) -> tuple[int, int]:
+        """(events registered for as going, events attended)."""
+        ...
+
+    async def last_attended(self, community_id: int, member_id: int) -> Event | None: ...
+
+    async def quiz_counts(self, community_id: int, member_id: int) -> tuple[int, int]:
+        """(quiz questions answered, answered right)."""
+        ...
+
+    async def messages_received(
+        self, community_id: int, member_id: int, kinds: Collection[str], since: datetime
+    ) -> dict[str, int]:
+        """Private messages of ``kinds`` delivered to the member since ``since``, per kind."""
+        ...
+
+
+class PrivacyRepository(Protocol):
+    """Erases one member's personal data; each method answers how many rows it changed."""
+
+    async def anonymise(self, member_id: int, *, name: str, now: datetime) -> int:
+        """Names become ``name``; username and Telegram language go; ``forgotten_at`` set."""
+        ...
+
+    async def delete_birthday(self, member_id: int) -> int: ...
+
+    async def delete_greeting_opt_ins(self, member_id: int) -> int: ...
+
+    async def delete_operator_tags(self, member_id: int) -> int: ...
+
+    async def clear_automatic_tags(self, member_id: int) -> int: ...
+
+    async def clear_feedback_comments(self, member_id: int) -> int: ...
+
+    async def blank_delivered_messages(self, member_id: int) -> int:
+        """Blank the payload of private messages whose delivery is over."""
+        ...
+
+    async def names(self, member_id: int) -> list[str]:
+        """The member's first name and username as stored."""
+        ...
+
+    async def blank_delivered_mentions(self, member_id: int, names: Collection[str]) -> int:
+        """Blank delivered messages of the member's communities that hold one of ``names``."""
+        ...
+
+
+# Local days, first and last, both included; UTC instants, start included, end excluded.
+DaySpan = tuple[date, date]
+TimeSpan = tuple[datetime, datetime]
+
+
+class InsightRepository(Protocol):
+    """Aggregates behind /stats and the digest. Never commits.
+
+    Each method answers for every span it is given, in the same order, in one statement.
+    """
+
+    async def serving_since(self, community_id: int) -> datetime | None:
+        """When Hearth began to serve the community; None for an unknown community."""
+        ...
+
+    async def participation(
+        self, community_id: int, spans: Sequence[DaySpan]
+    ) -> list[tuple[int, int]]:
+        """(member-days, distinct members) with participation activity, per span."""
+        ...
+
+    async def joins_and_leaves(
+        self, community_id: int, spans: Sequence[DaySpan]
+    ) -> list[tuple[int, int]]:
+        """(joins, leaves) recorded, per span."""
+        ...
+
+    async def checkins(self, community_id: int, spans: Sequence[DaySpan]) -> list[int]:
+        """Check-ins (one per member and local day), per span."""
+        ...
+
+    async def churned(self, community_id: int, spans: Sequence[DaySpan]) -> list[int]:
+        """Distinct members who left, or whose stage became churned while still in the
+        group, per span."""
+        ...
+
+    async def streaks(
+        self, community_id: int, as_of: Sequence[tuple[date, datetime]]
+    ) -> list[dict[int, int]]:
+        """Streak length -> members, of the check-in streaks alive at the end of each local
+        day, among those who were members then; ``as_of`` holds (day, instant it ends)."""
+        ...
+
+    async def first_actions(
+        self, community_id: int, span: TimeSpan
+    ) -> list[tuple[datetime, datetime | None]]:
+        """(joined at, first meaningful action at) of the memberships that joined in
+        ``span`` (joins, not members first seen taking part)."""
+        ...
+
+    async def points(self, community_id: int, spans: Sequence[TimeSpan]) -> list[tuple[int, int]]:
+        """(points issued, points redeemed), per span."""
+        ...
+
+    async def attendance(
+        self, community_id: int, spans: Sequence[TimeSpan]
+    ) -> list[tuple[int, int]]:
+        """(attendances, distinct attendees) at the community's events, per span."""
+        ...
+
+
+class CohortRepository(Protocol):
+    """Cohorts and movements over time, aggregated by the database. Never commits."""
+
+    async def cohort_counts(
+        self, community_id: int, starts: Sequence[date], timezone: str
+    ) -> CohortCounts:
+        """Members per join week (local Mondays ``starts``) and how many took part in each
+        week since."""
+        ...
+
+    async def stage_counts(
+        self, community_id: int, first: date, last: date
+    ) -> dict[date, Counter[Stage]]:
+        """Members per lifecycle stage on each local day, from the recorded stage changes."""
+        ...
+
+    async def entered_segments(
+        self, community_id: int, segments: Collection[Segment], since: date, limit: int
+    ) -> tuple[int, list[Movement]]:
+        """Current members who entered one of ``segments`` after ``since``: how many, and
+        the first ``limit``, high-value first."""
+        ...
+
+    async def entered_stage(
+        self, community_id: int, stage: Stage, since: date, limit: int
+    ) -> tuple[int, list[Movement]]:
+        """Current members who moved into ``stage`` after ``since``: how many, and the
+        first ``limit``, high-value first."""
+        ...
+
+
+class AttachmentRepository(Protocol):
+    """Files outbox messages refer to by id (digest charts). Never commits."""
+
+    async def add(self, filename: str, content: bytes, now: datetime) -> int: ...
+
+    async def get(self, attachment_id: int) -> tuple[str, bytes] | None:
+        """(file name, bytes); None once purged."""
+        ...
+
+    async def purge(self, before: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories never commit; the unit of work does."""
 
@@ -688,6 +921,30 @@ class UnitOfWork(Protocol):
 
     @property
     def engagement(self) -> EngagementRepository: ...
+
+    @property
+    def insight(self) -> InsightRepository: ...
+
+    @property
+    def segments(self) -> SegmentsRepository: ...
+
+    @property
+    def tags(self) -> TagRepository: ...
+
+    @property
+    def exports(self) -> ExportRepository: ...
+
+    @property
+    def member_cards(self) -> MemberCardQueries: ...
+
+    @property
+    def privacy(self) -> PrivacyRepository: ...
+
+    @property
+    def cohorts(self) -> CohortRepository: ...
+
+    @property
+    def attachments(self) -> AttachmentRepository: ...
 
     async def commit(self) -> None: ...
 
@@ -872,6 +1129,21 @@ class QuizPoster(Protocol):
         names: Mapping[int, str],
     ) -> bool:
         """Queue the round's results for the group, in the outbox of ``uow``."""
+        ...
+
+
+class DigestPost(Protocol):
+    """Delivers the weekly digest: who operates a community, and each operator's copy."""
+
+    async def operators(self, community: CommunityProfile) -> list[int]:
+        """The user ids of the community's operators (chat admins and configured ones)."""
+        ...
+
+    async def post(
+        self, uow: UnitOfWork, digest: Digest, recipients: Sequence[MemberProfile]
+    ) -> int:
+        """Queue the digest, text and charts, for each recipient in the outbox of ``uow``
+        under ``digest.digest_key``; how many recipients' copies were new."""
         ...
 
 

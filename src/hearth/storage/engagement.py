@@ -1,20 +1,29 @@
 """The engagement tables (membership_stage, stage_change, member_day) and repository. It
 never commits.
 
-Every figure the lifecycle and RFM rules need is aggregated in SQL, one statement per
-community. Activity is first rolled up into ``member_day``, one row per (community, member,
-local day with participation), kept up to date incrementally by the recompute itself; the
-statement then reads that small, key-ordered table, one pass per member, outer-joined to
-the memberships. Local days are stored there as integers (``date.toordinal()``) and the
-window boundaries are computed in Python and bound as integers, so the same statement runs
-on SQLite and PostgreSQL and compares integers, not dates.
+Every figure the lifecycle, RFM and tag rules need is aggregated in SQL, a few statements
+per community, none per member. Activity is first rolled up into ``member_day``, one row per
+(community, member, local day with participation) with that day's activities per local part
+of the day, kept up to date incrementally by the recompute itself; the main statement then
+reads that small, key-ordered table, one pass per member, outer-joined to the memberships
+and to the standings stored last time. Local days are integers there (``date.toordinal()``)
+and the window boundaries are computed in Python and bound as integers, so the same
+statement runs on SQLite and PostgreSQL and compares integers, not dates.
+
+Local time in SQL: SQLite knows no time zones, so the zone's UTC offsets over the instants
+at hand come from Python's zoneinfo (the data that gave each activity its ``local_day``) and
+enter the statement as a CASE over the instants the offset changes (daylight saving), the
+same on both backends (``_LocalClock``).
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,30 +31,41 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
+    Float,
     ForeignKey,
     Index,
     Insert,
     Integer,
     Row,
+    Select,
     Subquery,
     UniqueConstraint,
+    and_,
     case,
+    cast,
+    extract,
     func,
+    literal,
+    or_,
     select,
     type_coerce,
+    union,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col
 
 from hearth.domain.activity import PARTICIPATION_KINDS
 from hearth.domain.calendar import start_of_local_day
-from hearth.domain.engagement import MemberFacts, MemberStanding
+from hearth.domain.engagement import MemberFacts, MemberHabits, MemberStanding, PreviousStanding
 from hearth.domain.lifecycle import LifecycleRules, MemberActivity, Stage, StageChange, StageState
 from hearth.domain.points import CREDIT_KINDS
+from hearth.domain.quizzes import MASTERY_ANSWERS, MASTERY_SHARE
 from hearth.domain.rewards import RedemptionStatus
-from hearth.domain.rfm import RFM_WINDOW_DAYS, RfmFacts
+from hearth.domain.rfm import DAY_PARTS, RFM_WINDOW_DAYS, RfmFacts, Segment
 from hearth.storage import tables
 from hearth.storage.events import AttendanceRow, EventRow
+from hearth.storage.quizzes import QuizAnswerRow
 from hearth.storage.repositories import (
     _as_date,
     _Repository,
@@ -112,13 +132,20 @@ class StageChangeRow(SQLModel, table=True):
     changed_on: date
 
 
+def _day_part_count() -> Any:
+    return Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+
+
 class MemberDayRow(SQLModel, table=True):
-    """Roll-up of ``activity``: a member took part in a community on a local day.
+    """Roll-up of ``activity``: a member took part in a community on a local day, this many
+    times in each local part of the day.
 
     Derived data, written only by ``SqlEngagementRepository.refresh_member_days`` (the
     recompute calls it first): the lifecycle aggregate reads these rows, in key order,
     instead of grouping millions of activity rows. ``day`` is the local day as
-    ``date.toordinal()``. Without a rowid on SQLite: the primary key is the table.
+    ``date.toordinal()``; the four counts are participation activities in local hours
+    0–5, 6–11, 12–17 and 18–23 (``rfm.DAY_PARTS``). Without a rowid on SQLite: the primary
+    key is the table.
     """
 
     __tablename__ = "member_day"
@@ -133,6 +160,10 @@ class MemberDayRow(SQLModel, table=True):
         sa_column=Column(BigInteger, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
     )
     day: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    night: int = _day_part_count()
+    morning: int = _day_part_count()
+    afternoon: int = _day_part_count()
+    evening: int = _day_part_count()
 
 
 class MemberDayRollupRow(SQLModel, table=True):
@@ -159,6 +190,11 @@ ROLLUP_MARGIN_DAYS = 3
 
 _PARTICIPATION = sorted(kind.value for kind in PARTICIPATION_KINDS)
 _CREDITS = sorted(kind.value for kind in CREDIT_KINDS)
+# member_day's count columns, in ``rfm.DAY_PARTS`` order
+_DAY_PART_COLUMNS = tuple(part.value for part in DAY_PARTS)
+assert _DAY_PART_COLUMNS == ("night", "morning", "afternoon", "evening")
+_MINUTES_PER_DAY = 24 * 60
+_MINUTES_PER_DAY_PART = _MINUTES_PER_DAY // len(DAY_PARTS)
 
 
 def summary_horizon(rules: LifecycleRules) -> int:
@@ -175,30 +211,85 @@ def summary_horizon(rules: LifecycleRules) -> int:
 
 
 class SqlEngagementRepository(_Repository):
-    """Aggregates for the lifecycle and RFM rules, and the stored standings."""
+    """Aggregates for the lifecycle, RFM and tag rules, and the stored standings."""
 
     async def member_facts(
         self, community_id: int, today: date, timezone: str, rules: LifecycleRules
     ) -> list[MemberFacts]:
         """Every membership of the community (current or not), with its activity as of
-        ``today`` and, for current members, its RFM inputs and tier; ordered by member id.
+        ``today``, what the last recompute stored for it and, for current members, its RFM
+        inputs, tier, habits and interests; ordered by member id.
 
         Brings the ``member_day`` roll-up up to date first (``refresh_member_days``), then
         one statement: the member's active days over the rules' horizon (and the RFM
-        window), counted per window from ``member_day`` in one key-ordered pass; value is
-        points earned (credits) + events attended + redemptions not cancelled, each summed
-        per member over the RFM window's UTC instants. All outer-joined to the memberships.
-        Join and leave instants become local days in ``timezone``.
+        window), counted per window from ``member_day`` in one key-ordered pass, with the
+        activities per day part and on weekend days over the RFM window; value is points
+        earned (credits) + events attended + redemptions not cancelled, each summed per
+        member over the RFM window's UTC instants. All outer-joined to the memberships and
+        their stored standings. Join and leave instants become local days in ``timezone``.
+        A second statement reads every member's interests (``member_interests``).
         """
-        await self.refresh_member_days(community_id)
+        await self._refresh_member_days(community_id, timezone)
         last = today.toordinal()
+        rfm_first = last - (RFM_WINDOW_DAYS - 1)
+        per_member = self._per_member(community_id, last, rules)
+        values = self._values(
+            community_id,
+            start_of_local_day(today - timedelta(days=RFM_WINDOW_DAYS - 1), timezone),
+            start_of_local_day(today + timedelta(days=1), timezone),
+        )
+        membership = tables.Membership
+        member = col(membership.member_id)
+        clock = await self._membership_clock(community_id, timezone, today)
+        stored = MembershipStageRow
+        statement = select(
+            member,
+            clock.day(col(membership.joined_at)),
+            clock.day(col(membership.left_at)),
+            col(membership.tier),
+            *(per_member.c[name] for name in _PER_MEMBER),
+            _total(value.c.amount for value in values).label("value"),
+            col(stored.stage),
+            self._ordinal(col(stored.since)),
+            self._ordinal(col(stored.demotion_pending_since)),
+            col(stored.segment),
+            self._ordinal(col(stored.segment_since)),
+        ).outerjoin(per_member, per_member.c.member_id == member)
+        for value in values:
+            statement = statement.outerjoin(value, value.c.member_id == member)
+        statement = statement.outerjoin(
+            stored,
+            and_(
+                col(stored.community_id) == community_id,
+                col(stored.member_id) == member,
+            ),
+        )
+        connection = await self.session.connection()  # Core rows: no ORM per-row work
+        result = await connection.execute(
+            statement.where(col(membership.community_id) == community_id).order_by(member)
+        )
+        rows = result.all()
+        interests = await self.member_interests(community_id)
+        return [_member_facts(row, rfm_first, interests) for row in rows]
+
+    def _per_member(self, community_id: int, last: int, rules: LifecycleRules) -> Subquery:
+        """Per member, from ``member_day``: the figures named in ``_PER_MEMBER``."""
         recent_first = last - (rules.recent_days - 1)
         baseline_first = recent_first - rules.baseline_days
         weeks_first = last - (7 * rules.mature_window_weeks - 1)
         rfm_first = last - (RFM_WINDOW_DAYS - 1)
         horizon_first = min(last - (summary_horizon(rules) - 1), rfm_first)
         day = col(MemberDayRow.day)
-        per_member = (
+        everything_in_rfm = horizon_first >= rfm_first
+
+        def in_rfm(amount: Any) -> Any:
+            return amount if everything_in_rfm else case((day >= rfm_first, amount), else_=0)
+
+        parts = [getattr(MemberDayRow, name) for name in _DAY_PART_COLUMNS]
+        activities = parts[0] + parts[1] + parts[2] + parts[3]
+        # ordinal 1 (1 January of year 1) was a Monday: Saturday and Sunday are 0 and 1 here
+        weekend = (day + 1) % 7 < 2
+        return (
             select(
                 col(MemberDayRow.member_id).label("member_id"),
                 func.max(day).label("last_active"),
@@ -209,9 +300,14 @@ class SqlEngagementRepository(_Repository):
                 func.count(func.distinct(case((day >= weeks_first, (last - day) // 7)))).label(
                     "weeks"
                 ),
-                (
-                    func.count() if horizon_first >= rfm_first else _count_days(day >= rfm_first)
-                ).label("frequency"),
+                (func.count() if everything_in_rfm else _count_days(day >= rfm_first)).label(
+                    "frequency"
+                ),
+                *(
+                    func.sum(in_rfm(part)).label(name)
+                    for part, name in zip(parts, _DAY_PART_COLUMNS, strict=True)
+                ),
+                func.sum(case((weekend, in_rfm(activities)), else_=0)).label("weekend"),
             )
             .where(
                 col(MemberDayRow.community_id) == community_id,
@@ -221,40 +317,65 @@ class SqlEngagementRepository(_Repository):
             .group_by(col(MemberDayRow.member_id))
             .subquery("per_member")
         )
-        values = self._values(
-            community_id,
-            start_of_local_day(today - timedelta(days=RFM_WINDOW_DAYS - 1), timezone),
-            start_of_local_day(today + timedelta(days=1), timezone),
-        )
+
+    async def _membership_clock(self, community_id: int, timezone: str, today: date) -> _LocalClock:
+        """Local time for the community's join and leave instants (they span its history)."""
         membership = tables.Membership
-        member = col(membership.member_id)
-        statement = select(
-            member,
-            col(membership.joined_at),
-            col(membership.left_at),
-            col(membership.tier),
-            per_member.c.last_active,
-            per_member.c.recent,
-            per_member.c.from_baseline,
-            per_member.c.weeks,
-            per_member.c.frequency,
-            _total(value.c.amount for value in values).label("value"),
-        ).outerjoin(per_member, per_member.c.member_id == member)
-        for value in values:
-            statement = statement.outerjoin(value, value.c.member_id == member)
-        connection = await self.session.connection()  # Core rows: no ORM per-row work
-        result = await connection.execute(
-            statement.where(col(membership.community_id) == community_id).order_by(member)
+        joined, left = col(membership.joined_at), col(membership.left_at)
+        bounds = (
+            await self.session.execute(
+                select(func.min(joined), func.max(joined), func.max(left)).where(
+                    col(membership.community_id) == community_id
+                )
+            )
+        ).one()
+        instants = [moment for moment in bounds if moment is not None]
+        first = min([today, *(_utc(moment).date() for moment in instants)])
+        latest = max([today, *(_utc(moment).date() for moment in instants)])
+        return _local_clock(self.dialect, timezone, first, latest)
+
+    async def member_interests(self, community_id: int) -> dict[int, tuple[str, ...]]:
+        """Per member, sorted: the quiz topics they answer well and the tags of the events
+        they attended.
+
+        "Answer well" is the quiz rules' mastery (``domain.quizzes.TopicRecord``): at least
+        ``MASTERY_ANSWERS`` standing answers on the topic and at least ``MASTERY_SHARE`` of
+        them right, the share compared as the same floating-point product.
+        """
+        answer = QuizAnswerRow
+        answered = func.count()
+        right = func.count(case((col(answer.correct), 1)))
+        mastered: Select[*tuple[Any, ...]] = (
+            select(col(answer.member_id).label("member_id"), col(answer.topic).label("interest"))
+            .where(col(answer.community_id) == community_id, col(answer.option).is_not(None))
+            .group_by(col(answer.member_id), col(answer.topic))
+            .having(answered >= MASTERY_ANSWERS, right >= literal(MASTERY_SHARE, Float) * answered)
         )
-        zone = ZoneInfo(timezone)
-        return [_member_facts(row, zone, rfm_first) for row in result]
+        attended = (
+            select(col(AttendanceRow.member_id), col(EventRow.tag))
+            .join(EventRow, col(EventRow.id) == col(AttendanceRow.event_id))
+            .where(col(EventRow.community_id) == community_id, col(EventRow.tag).is_not(None))
+        )
+        result = await self.session.execute(union(mastered, attended))  # union: no repeats
+        found: defaultdict[int, list[str]] = defaultdict(list)
+        for member_id, interest in result:
+            found[int(member_id)].append(str(interest))
+        return {member_id: tuple(sorted(each)) for member_id, each in found.items()}
 
     async def refresh_member_days(self, community_id: int) -> None:
         """Roll the community's activity up into ``member_day``: one row per member and local
-        day with participation. The first time, all of it; after that, the activity from
-        ``ROLLUP_MARGIN_DAYS`` before the latest local day the last refresh read (rows
-        already there are skipped), so a daily refresh reads about a day's activity.
+        day with participation, with the activities per local day part. The first time, all
+        of it; after that, the activity from ``ROLLUP_MARGIN_DAYS`` before the latest local
+        day the last refresh read (those days are counted again, in full), so a daily
+        refresh reads a few days' activity.
         """
+        timezone = await self.session.scalar(
+            select(col(tables.Community.timezone)).where(col(tables.Community.id) == community_id)
+        )
+        if timezone is not None:
+            await self._refresh_member_days(community_id, str(timezone))
+
+    async def _refresh_member_days(self, community_id: int, timezone: str) -> None:
         through = await self.session.scalar(
             select(col(MemberDayRollupRow.through_day)).where(
                 col(MemberDayRollupRow.community_id) == community_id
@@ -263,22 +384,41 @@ class SqlEngagementRepository(_Repository):
         activity = tables.Activity
         local_day = col(activity.local_day)
         in_community = col(activity.community_id) == community_id
-        source = (
-            select(col(activity.community_id), col(activity.member_id), self._ordinal(local_day))
-            .where(in_community, col(activity.kind).in_(_PARTICIPATION))
-            .distinct()
-        )
-        if through is not None:
-            source = source.where(local_day >= date.fromordinal(through - ROLLUP_MARGIN_DAYS))
-        rollup: Insert = insert_ignoring_duplicates(self.dialect, MemberDayRow)
-        await self.session.execute(rollup.from_select(["community_id", "member_id", "day"], source))
-        # the index on (community, local day) makes this a single lookup
+        # the index on (community, local day) makes each a single lookup (one per query)
         latest = await self.session.scalar(select(func.max(local_day)).where(in_community))
-        if latest is None:
+        first = await self.session.scalar(select(func.min(local_day)).where(in_community))
+        if latest is None or first is None:
             return
+        first, latest = _as_date(first), _as_date(latest)
+        if through is not None:
+            first = max(first, date.fromordinal(through - ROLLUP_MARGIN_DAYS))
+        part = _local_clock(self.dialect, timezone, first, latest).part(col(activity.occurred_at))
+        source = (
+            select(
+                col(activity.community_id),
+                col(activity.member_id),
+                self._ordinal(local_day),
+                *(func.count(case((part == index, 1))) for index in range(len(DAY_PARTS))),
+            )
+            .where(in_community, col(activity.kind).in_(_PARTICIPATION), local_day >= first)
+            .group_by(col(activity.community_id), local_day, col(activity.member_id))
+        )
         module: Any = postgresql if self.dialect == "postgresql" else sqlite
+        table = _table(MemberDayRow)
+        rollup = module.insert(table).from_select(
+            ["community_id", "member_id", "day", *_DAY_PART_COLUMNS], source
+        )
+        counts = {name: rollup.excluded[name] for name in _DAY_PART_COLUMNS}
+        await self.session.execute(
+            rollup.on_conflict_do_update(
+                index_elements=["community_id", "member_id", "day"],
+                set_=counts,
+                # a day read again is rewritten only when late activity changed its counts
+                where=or_(*(table.c[name] != value for name, value in counts.items())),
+            )
+        )
         mark = module.insert(_table(MemberDayRollupRow)).values(
-            community_id=community_id, through_day=_as_date(latest).toordinal()
+            community_id=community_id, through_day=latest.toordinal()
         )
         await self.session.execute(
             mark.on_conflict_do_update(
@@ -382,7 +522,7 @@ class SqlEngagementRepository(_Repository):
             set_={name: excluded[name] for name in _UPDATED},
         )
         if self.dialect == "sqlite":
-            tags: dict[tuple[str, ...], str] = {}  # as JSON text, by tags: a handful
+            tags: dict[tuple[str, ...], str] = {}  # as JSON text, by tags: a few hundred
             rows = [
                 _sqlite_standing(community_id, today.isoformat(), standing, tags)
                 for standing in standings
@@ -402,8 +542,8 @@ class SqlEngagementRepository(_Repository):
             (
                 community_id,
                 member_id,
-                None if change.old is None else change.old.value,
-                change.new.value,
+                None if change.old is None else _TEXT[change.old],
+                _TEXT[change.new],
                 change.on.isoformat() if sqlite_days else change.on,
             )
             for member_id, change in changes
@@ -457,6 +597,120 @@ class SqlEngagementRepository(_Repository):
         ]
 
 
+# -- local time in SQL
+
+
+@dataclass(frozen=True, slots=True)
+class _LocalClock:
+    """SQL for the local day and part of the day of a UTC timestamp column, in one zone.
+
+    ``initial`` is the zone's UTC offset (minutes) before the first of ``changes``, each an
+    instant from which another offset holds. The offset of a row's instant is a CASE over
+    the changes, latest first (most rows are recent); a zone without changes in the span is
+    a constant. The local minute of the UTC day may fall outside 0–1439: the local day is
+    then the UTC day before or after.
+    """
+
+    dialect: str
+    initial: int
+    changes: tuple[tuple[datetime, int], ...]
+
+    def day(self, instant: Any) -> Any:
+        """The local day's ordinal (``date.toordinal()``); NULL for NULL."""
+        utc_day, minute = self._local_minute(instant)
+        return utc_day + (minute + _MINUTES_PER_DAY) // _MINUTES_PER_DAY - 1
+
+    def part(self, instant: Any) -> Any:
+        """The local part of the day: 0 night (0–5 h), 1 morning, 2 afternoon, 3 evening."""
+        _, minute = self._local_minute(instant)
+        return (minute + _MINUTES_PER_DAY) % _MINUTES_PER_DAY // _MINUTES_PER_DAY_PART
+
+    def _local_minute(self, instant: Any) -> tuple[Any, Any]:
+        """(the UTC day's ordinal, the local minute counted from that UTC day's midnight)."""
+        if self.dialect == "postgresql":
+            utc_day = type_coerce(cast(instant, Date) - _EPOCH, Integer) + _EPOCH.toordinal()
+            minute = cast(extract("hour", instant), Integer) * 60 + cast(
+                extract("minute", instant), Integer
+            )
+        else:  # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
+            utc_day = cast(func.julianday(func.substr(instant, 1, 10)) - 1721424.5, Integer)
+            minute = cast(func.substr(instant, 12, 2), Integer) * 60 + cast(
+                func.substr(instant, 15, 2), Integer
+            )
+        offset: Any = self.initial
+        if self.changes:
+            offset = case(
+                *((instant >= since, minutes) for since, minutes in reversed(self.changes)),
+                else_=self.initial,
+            )
+        return utc_day, minute + offset
+
+
+def _local_clock(dialect: str, timezone: str, first: date, last: date) -> _LocalClock:
+    """A clock right for the instants of the UTC days ``first`` to ``last`` (and a day more
+    either side)."""
+    initial, changes = _offset_changes(timezone, first, last)
+    return _LocalClock(dialect, initial, changes)
+
+
+@lru_cache(maxsize=256)
+def _offset_changes(
+    timezone: str, first: date, last: date
+) -> tuple[int, tuple[tuple[datetime, int], ...]]:
+    """The zone's UTC offset in minutes at the start, and each instant (to the second) from
+    which another holds, over the UTC days ``first`` − 1 to ``last`` + 1.
+
+    Read day by day from zoneinfo: two changes within one day (no zone has had such since
+    the 1940s) would be missed.
+    """
+    zone = ZoneInfo(timezone)
+    start = int(datetime.combine(first - timedelta(days=1), time(), UTC).timestamp())
+    end = int(datetime.combine(last + timedelta(days=2), time(), UTC).timestamp())
+    initial = offset = _offset_minutes(zone, start)
+    changes: list[tuple[datetime, int]] = []
+    for day_start in range(start, end, 86_400):
+        later = _offset_minutes(zone, day_start + 86_400)
+        if later == offset:
+            continue
+        before, after = day_start, day_start + 86_400  # offset(before) == offset != later
+        while after - before > 1:
+            middle = (before + after) // 2
+            if _offset_minutes(zone, middle) == offset:
+                before = middle
+            else:
+                after = middle
+        changes.append((datetime.fromtimestamp(after, UTC), later))
+        offset = later
+    return initial, tuple(changes)
+
+
+def _offset_minutes(zone: ZoneInfo, timestamp: int) -> int:
+    offset = datetime.fromtimestamp(timestamp, zone).utcoffset()
+    assert offset is not None
+    return int(offset.total_seconds()) // 60
+
+
+def _utc(moment: Any) -> datetime:
+    """A UTC instant as read by an aggregate (SQLite returns text there)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    assert isinstance(moment, datetime)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+# -- rows
+
+
+# the per-member figures, in the order the main statement selects them
+_PER_MEMBER = (
+    "last_active",
+    "recent",
+    "from_baseline",
+    "weeks",
+    "frequency",
+    *_DAY_PART_COLUMNS,
+    "weekend",
+)
 _UPDATED = (
     "stage",
     "since",
@@ -467,11 +721,16 @@ _UPDATED = (
     "value_score",
     "recency_days",
     "segment",
+    "segment_since",
     "high_value",
     "tags",
 )
 _STANDING_COLUMNS = ("community_id", "member_id", *_UPDATED)
 _CHANGE_COLUMNS = ("community_id", "member_id", "old_stage", "new_stage", "changed_on")
+# enum values without enum's slow ``.value`` per row
+_TEXT: dict[Stage | Segment, str] = {each: each.value for each in (*Stage, *Segment)}
+_STAGES = {stage.value: stage for stage in Stage}
+_SEGMENTS = {segment.value: segment for segment in Segment}
 
 
 def _standing(community_id: int, today: date, standing: MemberStanding) -> tuple[Any, ...]:
@@ -481,15 +740,15 @@ def _standing(community_id: int, today: date, standing: MemberStanding) -> tuple
     return (
         community_id,
         standing.member_id,
-        state.stage.value,
+        _TEXT[state.stage],
         state.since,
         state.demotion_pending_since,
         today,
         *(
-            (None, None, None, None, None, False)
+            (None, None, None, None, None, None, False)
             if rfm is None
-            else (rfm.recency, rfm.frequency, rfm.value, rfm.recency_days, rfm.segment.value,
-                  rfm.high_value)
+            else (rfm.recency, rfm.frequency, rfm.value, rfm.recency_days, _TEXT[rfm.segment],
+                  standing.segment_since, rfm.high_value)
         ),
         list(standing.tags),
     )  # fmt: skip
@@ -505,18 +764,19 @@ def _sqlite_standing(
     tags_json = tags.get(standing.tags)
     if tags_json is None:
         tags_json = tags[standing.tags] = json.dumps(list(standing.tags))
+    since = standing.segment_since
     return (
         community_id,
         standing.member_id,
-        state.stage.value,
+        _TEXT[state.stage],
         state.since.isoformat(),
         None if pending is None else pending.isoformat(),
         today,
         *(
-            (None, None, None, None, None, 0)
+            (None, None, None, None, None, None, 0)
             if rfm is None
-            else (rfm.recency, rfm.frequency, rfm.value, rfm.recency_days, rfm.segment.value,
-                  int(rfm.high_value))
+            else (rfm.recency, rfm.frequency, rfm.value, rfm.recency_days, _TEXT[rfm.segment],
+                  None if since is None else since.isoformat(), int(rfm.high_value))
         ),
         tags_json,
     )  # fmt: skip
@@ -536,29 +796,55 @@ def _total(amounts: Iterable[Any]) -> Any:
     return total
 
 
-def _member_facts(row: Row[*tuple[Any, ...]], zone: ZoneInfo, rfm_first: int) -> MemberFacts:
-    member_id, joined_at, left_at, tier, last_active, recent, from_baseline, weeks = row[:8]
-    member_id = int(member_id)
-    recent = int(recent or 0)
+def _member_facts(
+    row: Row[*tuple[Any, ...]], rfm_first: int, interests: dict[int, tuple[str, ...]]
+) -> MemberFacts:
+    """A row of the main statement (columns as ``member_facts`` selects them)."""
+    (
+        member_id, joined, left, tier, last_active, recent, from_baseline, weeks, frequency,
+        night, morning, afternoon, evening, weekend, value,
+        stage, since, pending, segment, segment_since,
+    ) = row  # fmt: skip
+    recent = recent or 0
     last_active_on = None if last_active is None else date.fromordinal(last_active)
     activity = MemberActivity(
-        joined_on=_local(joined_at, zone),
-        left_on=None if left_at is None else _local(left_at, zone),
+        joined_on=date.fromordinal(joined),
+        left_on=None if left is None else date.fromordinal(left),
         last_active_on=last_active_on,
         active_days_recent=recent,
-        active_days_baseline=int(from_baseline or 0) - recent,
-        active_weeks=int(weeks or 0),
+        active_days_baseline=(from_baseline or 0) - recent,
+        active_weeks=weeks or 0,
     )
-    if left_at is not None:
-        return MemberFacts(member_id, activity, None)
+    previous = None
+    if stage is not None:
+        previous = PreviousStanding(
+            StageState(
+                _STAGES[stage],
+                date.fromordinal(since),
+                None if pending is None else date.fromordinal(pending),
+            ),
+            None if segment is None else _SEGMENTS[segment],
+            None if segment_since is None else date.fromordinal(segment_since),
+        )
+    if left is not None:
+        return MemberFacts(member_id, activity, None, previous=previous)
     rfm = RfmFacts(
         member_id=member_id,
         last_active_on=None if last_active is None or last_active < rfm_first else last_active_on,
-        frequency=int(row[8] or 0),
-        value=int(row[9]),
+        frequency=frequency or 0,
+        value=int(value),
     )
-    return MemberFacts(member_id, activity, rfm, str(tier))
-
-
-def _local(instant: datetime, zone: ZoneInfo) -> date:
-    return instant.astimezone(zone).date()
+    habits = MemberHabits(
+        day_parts=(night or 0, morning or 0, afternoon or 0, evening or 0),
+        weekdays=(night or 0) + (morning or 0) + (afternoon or 0) + (evening or 0) - (weekend or 0),
+        weekend=weekend or 0,
+    )
+    return MemberFacts(
+        member_id,
+        activity,
+        rfm,
+        str(tier),
+        habits,
+        interests.get(member_id, ()),
+        previous,
+    )

@@ -151,6 +151,7 @@ _EVENT_COLUMNS = (
     col(EventRow.status),
     col(EventRow.card_message_id),
     col(EventRow.created_by),
+    col(EventRow.tag),
 )
 
 # What /event_edit may change, by the name the service uses.
@@ -164,6 +165,7 @@ EDITABLE = frozenset(
         "capacity",
         "registration_deadline",
         "points",
+        "tag",
     }
 )
 
@@ -185,6 +187,7 @@ def _event(row: Row[*tuple[Any, ...]]) -> Event:
         status=EventStatus(row.status),
         card_message_id=None if row.card_message_id is None else int(row.card_message_id),
         created_by=None if row.created_by is None else int(row.created_by),
+        tag=row.tag,
     )
 
 

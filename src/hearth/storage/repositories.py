@@ -71,6 +71,7 @@ def _community(row: tables.Community) -> CommunityProfile:
         bot_is_admin=row.bot_is_admin,
         welcome_enabled=row.welcome_enabled,
         announce_milestones=row.announce_milestones,
+        digest_enabled=row.digest_enabled,
         points_rules=dict(row.points_rules) if row.points_rules else None,
     )
 

@@ -10,10 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hearth.storage import attachments, tags  # noqa: F401 - registers their tables
 from hearth.storage.announcements import SqlAnnouncementRepository
+from hearth.storage.attachments import SqlAttachmentRepository
+from hearth.storage.cohorts import SqlCohortRepository
 from hearth.storage.engagement import SqlEngagementRepository
 from hearth.storage.events import SqlEventsRepository
+from hearth.storage.exports import SqlExportRepository
 from hearth.storage.greetings import SqlGreetingsRepository
+from hearth.storage.insight import SqlInsightRepository
+from hearth.storage.member_card import SqlMemberCardQueries
 from hearth.storage.outbox import SqlOutboxRepository
+from hearth.storage.privacy import SqlPrivacyRepository
 from hearth.storage.quizzes import SqlQuizRepository
 from hearth.storage.repositories import (
     SqlActivityRepository,
@@ -26,6 +32,8 @@ from hearth.storage.repositories import (
     SqlProcessedUpdates,
 )
 from hearth.storage.rewards import SqlRewardsRepository
+from hearth.storage.segments import SqlSegmentsRepository
+from hearth.storage.tags import SqlTagRepository
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +123,38 @@ class SqlUnitOfWork:
     @property
     def engagement(self) -> SqlEngagementRepository:
         return SqlEngagementRepository(self.session, self._dialect)
+
+    @property
+    def insight(self) -> SqlInsightRepository:
+        return SqlInsightRepository(self.session, self._dialect)
+
+    @property
+    def segments(self) -> SqlSegmentsRepository:
+        return SqlSegmentsRepository(self.session, self._dialect)
+
+    @property
+    def tags(self) -> SqlTagRepository:
+        return SqlTagRepository(self.session, self._dialect)
+
+    @property
+    def exports(self) -> SqlExportRepository:
+        return SqlExportRepository(self.session, self._dialect)
+
+    @property
+    def member_cards(self) -> SqlMemberCardQueries:
+        return SqlMemberCardQueries(self.session, self._dialect)
+
+    @property
+    def privacy(self) -> SqlPrivacyRepository:
+        return SqlPrivacyRepository(self.session, self._dialect)
+
+    @property
+    def cohorts(self) -> SqlCohortRepository:
+        return SqlCohortRepository(self.session, self._dialect)
+
+    @property
+    def attachments(self) -> SqlAttachmentRepository:
+        return SqlAttachmentRepository(self.session, self._dialect)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)

@@ -1,0 +1,23 @@
+"""Rows of the files operators export that no other feature reads in this shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hearth.domain.points import EntryKind
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One points ledger entry as an export lists it; times in UTC."""
+
+    id: int
+    member_id: int
+    kind: EntryKind
+    amount: int  # positive for credits, negative for debits
+    reason: str
+    created_at: datetime
+    expires_at: datetime | None  # credits only
+    remaining: int | None  # credits only: what is left to spend
+    actor_id: int | None  # the operator who granted or deducted

@@ -1,0 +1,133 @@
+"""/member: one member's card for operators, always answered in private.
+
+Named by @username or id, or — in the group — by replying to the member's message. In the
+group the card goes to the operator's private chat and the group only hears where to look.
+In private, an operator of several communities the member belongs to picks one first.
+Whoever is not an operator learns nothing, not even whether the member exists.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, Message
+from pydantic import Field
+
+from hearth.domain.errors import InvalidArgument
+from hearth.domain.members import CommunityProfile, MemberProfile
+from hearth.handlers import member_texts, texts
+from hearth.handlers.callbacks import CHAT_ID_LIMIT
+from hearth.handlers.fallback import refuse_non_operator_button
+from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
+from hearth.handlers.people import message_author
+from hearth.handlers.personal import chosen_operated_community
+from hearth.handlers.private_answers import answer_in_private
+from hearth.handlers.segments_keyboards import community_picker
+from hearth.services import members
+from hearth.services.directory import Directory
+from hearth.services.member_card import find_member, member_card
+from hearth.services.ports import Clock, UnitOfWork
+
+_REFERENCE = re.compile(members.MEMBER_REFERENCE)
+
+
+class MemberCardOf(CallbackData, prefix="mbc1"):
+    """An operator of several communities picked the one a member's card is about."""
+
+    community_id: int = Field(ge=-CHAT_ID_LIMIT, le=CHAT_ID_LIMIT)
+    member_id: int = Field(ge=1, le=CHAT_ID_LIMIT)
+
+
+def build() -> Router:
+    router = Router(name="member_card")
+    # Non-operators' /member reaches the fallback's refusal (it is an operator command).
+    router.message.register(show_member, Command("member"), IsOperator())
+    router.callback_query.register(show_member_of, MemberCardOf.filter(), InPrivate(), IsOperator())
+    router.callback_query.register(refuse_non_operator_button, MemberCardOf.filter())
+    return router
+
+
+def parse_reference(message: Message, command: CommandObject) -> str:
+    """The member as "@username" or an id: named in the command, or the author of the
+    message it replies to."""
+    arguments = (command.args or "").strip()
+    if _REFERENCE.fullmatch(arguments):
+        return arguments
+    replied = message.reply_to_message
+    author = message_author(replied) if replied is not None and not arguments else None
+    if author is None:
+        raise InvalidArgument(member_texts.usage())
+    return str(author.id)
+
+
+async def show_member(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    community: CommunityProfile | None,
+    member: MemberProfile | None,
+    uow: UnitOfWork,
+    operators: OperatorDirectory,
+    directory: Directory,
+    clock: Clock,
+) -> None:
+    reference = parse_reference(message, command)
+    if community is not None:  # in the group: about this community, answered in private
+        shown = await members.current_member(uow, community.id, reference)
+        text = await _card_text(uow, community, shown, clock)
+        await answer_in_private(
+            message,
+            text,
+            bot=bot,
+            community=community,
+            member=member,
+            uow=uow,
+            directory=directory,
+            command="member",
+        )
+        return
+    assert message.from_user is not None
+    operated = await operators.operated(bot, uow, message.from_user.id)
+    shown, where = await find_member(uow, operated, reference)
+    if shown is None or len(where) == 1:
+        await message.answer(await _card_text(uow, where[0] if where else None, shown, clock))
+        return
+    await message.answer(
+        texts.choose_community(),
+        reply_markup=community_picker(
+            [(each, MemberCardOf(community_id=each.id, member_id=shown.id)) for each in where]
+        ),
+    )
+
+
+async def show_member_of(
+    query: CallbackQuery,
+    callback_data: MemberCardOf,
+    bot: Bot,
+    uow: UnitOfWork,
+    operators: OperatorDirectory,
+    clock: Clock,
+) -> None:
+    chosen = await chosen_operated_community(query, bot, uow, operators, callback_data.community_id)
+    if chosen is None:
+        return
+    community, shown_on = chosen
+    shown = await members.current_member(uow, community.id, str(callback_data.member_id))
+    await query.answer()
+    await shown_on.answer(await _card_text(uow, community, shown, clock))
+
+
+async def _card_text(
+    uow: UnitOfWork,
+    community: CommunityProfile | None,
+    shown: MemberProfile | None,
+    clock: Clock,
+) -> str:
+    """The member's card, or "unknown member" when they are not a member of ``community``."""
+    if community is None or shown is None:
+        return texts.unknown_member()
+    found = await member_card(uow, community, shown.id, now=clock.now())
+    return texts.unknown_member() if found is None else member_texts.card(found)

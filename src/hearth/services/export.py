@@ -1,0 +1,241 @@
+"""Exports of one community for operators: members, activity, the points ledger and events,
+as CSV (UTF-8 with a byte-order mark, so that Excel reads Chinese names right) or XLSX.
+
+Rows are read and written in batches: a community's millions of activity rows never sit
+in memory as rows (an XLSX is assembled by openpyxl's write-only mode, which streams rows
+to a temporary file). Instants are UTC; days are the community's local days. No message
+text is exported: Hearth never stores any. A member who erased their data appears only by
+the anonymised name they were left with.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime
+from typing import BinaryIO, Protocol
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from hearth.domain.members import CommunityProfile
+from hearth.domain.segments import ListKind, MemberRecord, Selection, file_stem
+from hearth.services import events
+from hearth.services.ports import UnitOfWork
+
+BATCH = 1000
+
+Cell = str | int | float | date | datetime | None
+
+
+class ExportKind(enum.StrEnum):
+    """What an export holds."""
+
+    MEMBERS = "members"
+    ACTIVITY = "activity"
+    POINTS = "points"
+    EVENTS = "events"
+
+
+class ExportFormat(enum.StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+COLUMNS: dict[ExportKind, tuple[str, ...]] = {
+    ExportKind.MEMBERS: (
+        "member_id", "name", "username", "joined_at_utc", "left_at_utc", "stage",
+        "stage_since", "segment", "segment_since", "recency", "frequency", "value",
+        "high_value", "tags", "tier", "balance", "current_streak", "last_active_day",
+    ),
+    ExportKind.ACTIVITY: ("member_id", "kind", "occurred_at_utc", "local_day"),
+    ExportKind.POINTS: (
+        "entry_id", "member_id", "kind", "amount", "reason", "created_at_utc",
+        "expires_at_utc", "remaining", "actor_id",
+    ),
+    ExportKind.EVENTS: (
+        "event_id", "title", "starts_at_utc", "ends_at_utc", "place", "status", "capacity",
+        "points", "going", "waitlisted", "maybe", "not_going", "attended", "feedback_answers",
+        "ratings", "average_rating", "nps",
+    ),
+}  # fmt: skip
+
+_SELECTION_NAMES = {ListKind.STAGE: "stage", ListKind.SEGMENT: "segment", ListKind.TAG: "tag"}
+
+
+def file_name(
+    community: CommunityProfile,
+    what: ExportKind,
+    file_format: ExportFormat,
+    today: date,
+    selection: Selection | None = None,
+) -> str:
+    """E.g. "pudong-owners-members-2026-03-02.csv", "…-segment-at-risk-2026-03-02.csv"."""
+    parts = [what.value] if selection is None else [_SELECTION_NAMES[selection.kind]]
+    if selection is not None:
+        parts.append(selection.value)
+    return f"{file_stem(community.title, *parts, today.isoformat())}.{file_format.value}"
+
+
+async def write(
+    uow: UnitOfWork,
+    community: CommunityProfile,
+    what: ExportKind,
+    file_format: ExportFormat,
+    sink: BinaryIO,
+    *,
+    today: date,
+    selection: Selection | None = None,
+) -> int:
+    """Write the export to ``sink`` (a binary file); returns the rows written, the header
+    not counted. ``today`` (the community's local day) dates current streaks; ``selection``
+    narrows a members export to one stage, segment or tag."""
+    sheet = _sheet(file_format, sink, what.value)
+    sheet.append(COLUMNS[what])
+    rows = 0
+    async for batch in _rows(uow, community, what, today, selection):
+        for row in batch:
+            sheet.append(row)
+        rows += len(batch)
+    sheet.close()
+    return rows
+
+
+async def _rows(
+    uow: UnitOfWork,
+    community: CommunityProfile,
+    what: ExportKind,
+    today: date,
+    selection: Selection | None,
+) -> AsyncIterator[list[Sequence[Cell]]]:
+    if what is ExportKind.MEMBERS:
+        async for members in uow.segments.batches(community.id, selection, BATCH):
+            yield [_member_row(member, today) for member in members]
+    elif what is ExportKind.ACTIVITY:
+        async for activity in uow.exports.activity(community.id, BATCH):
+            yield [
+                (each.member_id, each.kind.value, each.occurred_at, each.local_day)
+                for each in activity
+            ]
+    elif what is ExportKind.POINTS:
+        async for entries in uow.exports.ledger(community.id, BATCH):
+            yield [
+                (
+                    entry.id, entry.member_id, entry.kind.value, entry.amount, entry.reason,
+                    entry.created_at, entry.expires_at, entry.remaining, entry.actor_id,
+                )
+                for entry in entries
+            ]  # fmt: skip
+    else:
+        yield [
+            await _event_row(uow, community, event.id)
+            for event in await uow.exports.events(community.id)
+        ]
+
+
+def _member_row(member: MemberRecord, today: date) -> Sequence[Cell]:
+    standing = member.standing
+    return (
+        member.member_id,
+        member.name,
+        None if member.handle is None else member.username,  # no "@": a formula start
+        member.joined_at,
+        member.left_at,
+        standing.stage.value if standing else None,
+        standing.since if standing else None,
+        standing.segment.value if standing and standing.segment else None,
+        standing.segment_since if standing else None,
+        standing.recency if standing else None,
+        standing.frequency if standing else None,
+        standing.value if standing else None,
+        "yes" if standing and standing.high_value else "no",
+        ", ".join(member.tags),
+        member.tier,
+        member.balance,
+        member.streak_on(today),
+        member.last_active_on,
+    )
+
+
+async def _event_row(uow: UnitOfWork, community: CommunityProfile, event_id: int) -> Sequence[Cell]:
+    report = await events.report(uow, event_id=event_id, operated={community.id})
+    event, counts = report.event, report.counts
+    average = None if report.average_rating is None else round(report.average_rating, 2)
+    return (
+        event.id, event.title, event.starts_at, event.ends_at, event.place, event.status.value,
+        event.capacity, event.points, counts.going, counts.waitlisted, counts.maybe,
+        counts.not_going, report.attended, report.answers, report.ratings, average, report.nps,
+    )  # fmt: skip
+
+
+# -- the two file formats
+
+
+class _Sheet(Protocol):
+    def append(self, row: Sequence[Cell]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _sheet(file_format: ExportFormat, sink: BinaryIO, title: str) -> _Sheet:
+    return _CsvSheet(sink) if file_format is ExportFormat.CSV else _XlsxSheet(sink, title)
+
+
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection): a
+# member named "=HYPERLINK(…)" must stay a name.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _CsvSheet:
+    """CSV in UTF-8 with a byte-order mark; instants as "YYYY-MM-DD HH:MM:SS" (UTC)."""
+
+    def __init__(self, sink: BinaryIO) -> None:
+        self._text = io.TextIOWrapper(sink, encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._text)
+
+    def append(self, row: Sequence[Cell]) -> None:
+        self._writer.writerow([self._cell(value) for value in row])
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()  # the sink stays open: it is the caller's
+
+    @staticmethod
+    def _cell(value: Cell) -> str | int | float:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+            return "'" + value
+        return value
+
+
+class _XlsxSheet:
+    """One worksheet, written row by row (openpyxl's write-only mode); instants as naive
+    UTC date-times (Excel has no time zones), text never taken for a formula."""
+
+    def __init__(self, sink: BinaryIO, title: str) -> None:
+        self._sink = sink
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(title)
+
+    def append(self, row: Sequence[Cell]) -> None:
+        self._sheet.append([self._cell(value) for value in row])
+
+    def close(self) -> None:
+        self._book.save(self._sink)
+
+    def _cell(self, value: Cell) -> object:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).replace(tzinfo=None)
+        if not isinstance(value, str):
+            return value
+        cell = WriteOnlyCell(self._sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+        cell.data_type = "s"  # openpyxl reads "=…" as a formula otherwise
+        return cell

@@ -1,0 +1,84 @@
+"""Forgetting a member: their personal data is erased, every figure stays the same.
+
+A member asks for it themselves (``/forget_me``) or through an operator (``/forget``). The
+erasure is global — a member is one person across communities — and audited.
+
+Erased: first and last name (the first name becomes an anonymous one), username, Telegram
+language, the birthday, greeting opt-ins, operator and automatic tags, the comments of event
+feedback, the text of the private messages already delivered to them, and of the delivered
+messages of their communities that named them (a quiz round's results, a digest).
+Kept: the points ledger and balances, activity rows, check-ins, RSVPs, attendance, ratings
+and quiz answers — they hold no personal text, and every total, board and report built on
+them reads the same afterwards (the reason an operator typed for a grant, and the audit
+log, are the operators' own records and stay as written). Their chosen language,
+reminders and reachability stay too: they are how the member asked to be treated, not
+data about them.
+
+Private messages still queued are delivered as planned (a reminder the member asked for
+should not silently vanish); once sent, a later erasure blanks them like the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from hearth.services.directory import Directory
+from hearth.services.ports import UnitOfWork
+
+AUDIT_ACTION = "privacy.forget"
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """How many rows of each kind one erasure changed (for the audit log)."""
+
+    member: int
+    birthday: int
+    greeting_opt_ins: int
+    operator_tags: int
+    automatic_tags: int
+    feedback_comments: int
+    messages: int  # private messages to the member
+    mentions: int  # other messages of their communities that named them
+
+
+async def forget(
+    uow: UnitOfWork,
+    directory: Directory,
+    *,
+    member_id: int,
+    anonymous_name: str,
+    actor_id: int,
+    community_id: int | None,
+    now: datetime,
+) -> Erasure:
+    """Erase the member's personal data and audit who asked (the member themselves, or an
+    operator of ``community_id``). Forgetting twice is harmless. Does not commit."""
+    privacy = uow.privacy
+    # read before they go: group messages that named the member are found by these
+    names = [name for name in await privacy.names(member_id) if name != anonymous_name]
+    erasure = Erasure(
+        member=await privacy.anonymise(member_id, name=anonymous_name, now=now),
+        birthday=await privacy.delete_birthday(member_id),
+        greeting_opt_ins=await privacy.delete_greeting_opt_ins(member_id),
+        operator_tags=await privacy.delete_operator_tags(member_id),
+        automatic_tags=await privacy.clear_automatic_tags(member_id),
+        feedback_comments=await privacy.clear_feedback_comments(member_id),
+        messages=await privacy.blank_delivered_messages(member_id),
+        mentions=await privacy.blank_delivered_mentions(member_id, names),
+    )
+    await uow.audit.record(
+        actor_id=actor_id,
+        action=AUDIT_ACTION,
+        community_id=community_id,
+        details={
+            "member_id": member_id,
+            "requested_by": "member" if actor_id == member_id else "operator",
+            **asdict(erasure),
+        },
+        now=now,
+    )
+    # The cached profile still holds the old first name; the next update reloads it.
+    uow.on_commit(lambda: directory.forget_member(member_id))
+    return erasure

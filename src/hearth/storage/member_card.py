@@ -1,0 +1,251 @@
+"""Reading one member's card for operators (``/member``): who they are, their stored standing
+and what they did in the community. It never writes and never commits.
+
+Each read is about one member of one community, so each goes straight to that member's
+rows through the (community, member) indexes; nothing here scans a community.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, case, func, select
+from sqlmodel import col
+
+from hearth.domain.activity import PARTICIPATION_KINDS, ActivityKind, ActivityRecord
+from hearth.domain.delivery import OutboxStatus
+from hearth.domain.events import Event, RsvpStatus
+from hearth.domain.lifecycle import Stage
+from hearth.domain.rfm import Segment
+from hearth.domain.segments import MemberRecord, StoredStanding
+from hearth.domain.streaks import StreakState
+from hearth.storage import tables
+from hearth.storage.engagement import MembershipStageRow
+from hearth.storage.events import _EVENT_COLUMNS, AttendanceRow, EventRow, RsvpRow, _event
+from hearth.storage.outbox import OutboxRow
+from hearth.storage.quizzes import QuizAnswerRow
+from hearth.storage.repositories import (
+    SqlCheckinRepository,
+    SqlPointsRepository,
+    _as_date,
+    _Repository,
+)
+from hearth.storage.tags import SqlTagRepository
+
+_PARTICIPATION = sorted(kind.value for kind in PARTICIPATION_KINDS)
+_STANDING = MembershipStageRow
+_RECORD_COLUMNS = (
+    col(tables.Member.first_name),
+    col(tables.Member.last_name),
+    col(tables.Member.username),
+    col(tables.Member.forgotten_at),
+    col(tables.Membership.joined_at),
+    col(tables.Membership.left_at),
+    col(tables.Membership.tier),
+    col(_STANDING.stage),
+    col(_STANDING.since),
+    col(_STANDING.computed_on),
+    col(_STANDING.segment),
+    col(_STANDING.segment_since),
+    col(_STANDING.recency_score),
+    col(_STANDING.frequency_score),
+    col(_STANDING.value_score),
+    col(_STANDING.high_value),
+    col(_STANDING.tags),
+)
+
+
+class SqlMemberCardQueries(_Repository):
+    """One membership's record and history, as the operator's member card shows them."""
+
+    async def record(self, community_id: int, member_id: int) -> MemberRecord | None:
+        """The member's names, membership, stored standing, operator tags, balance, latest
+        check-in and last active day; None when they never were a member of the community."""
+        membership = tables.Membership
+        row = (
+            await self.session.execute(
+                select(*_RECORD_COLUMNS)
+                .select_from(membership)
+                .join(tables.Member, col(tables.Member.id) == col(membership.member_id))
+                .outerjoin(
+                    _STANDING,
+                    and_(
+                        col(_STANDING.community_id) == col(membership.community_id),
+                        col(_STANDING.member_id) == col(membership.member_id),
+                    ),
+                )
+                .where(
+                    col(membership.community_id) == community_id,
+                    col(membership.member_id) == member_id,
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        tags = SqlTagRepository(self.session, self.dialect)
+        points = SqlPointsRepository(self.session, self.dialect)
+        checkins = SqlCheckinRepository(self.session, self.dialect)
+        return _record(
+            member_id,
+            row,
+            operator_tags=tuple(await tags.of_member(community_id, member_id)),
+            balance=await points.balance(community_id, member_id),
+            streak=await checkins.latest(community_id, member_id),
+            last_active_on=await self._last_active(community_id, member_id),
+        )
+
+    async def _last_active(self, community_id: int, member_id: int) -> date | None:
+        activity = tables.Activity
+        latest = await self.session.scalar(
+            select(func.max(col(activity.local_day))).where(
+                col(activity.community_id) == community_id,
+                col(activity.member_id) == member_id,
+                col(activity.kind).in_(_PARTICIPATION),
+            )
+        )
+        return None if latest is None else _as_date(latest)
+
+    async def first_action(
+        self, community_id: int, member_id: int, kinds: Collection[ActivityKind]
+    ) -> ActivityRecord | None:
+        """The member's earliest activity of one of ``kinds`` in the community."""
+        activity = tables.Activity
+        row = (
+            await self.session.execute(
+                select(col(activity.kind), col(activity.occurred_at), col(activity.local_day))
+                .where(
+                    col(activity.community_id) == community_id,
+                    col(activity.member_id) == member_id,
+                    col(activity.kind).in_(sorted(kind.value for kind in kinds)),
+                )
+                .order_by(col(activity.occurred_at), col(activity.id))
+                .limit(1)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        kind, occurred_at, local_day = row
+        return ActivityRecord(
+            community_id=community_id,
+            member_id=member_id,
+            kind=ActivityKind(kind),
+            occurred_at=occurred_at,
+            local_day=_as_date(local_day),
+        )
+
+    async def event_counts(self, community_id: int, member_id: int) -> tuple[int, int]:
+        """(events the member registered for as going, events they attended)."""
+        registered = await self.session.scalar(
+            select(func.count())
+            .select_from(RsvpRow)
+            .join(EventRow, col(EventRow.id) == col(RsvpRow.event_id))
+            .where(
+                col(EventRow.community_id) == community_id,
+                col(RsvpRow.member_id) == member_id,
+                col(RsvpRow.status) == RsvpStatus.GOING.value,
+            )
+        )
+        attended = await self.session.scalar(
+            select(func.count())
+            .select_from(AttendanceRow)
+            .join(EventRow, col(EventRow.id) == col(AttendanceRow.event_id))
+            .where(
+                col(EventRow.community_id) == community_id,
+                col(AttendanceRow.member_id) == member_id,
+            )
+        )
+        return int(registered or 0), int(attended or 0)
+
+    async def last_attended(self, community_id: int, member_id: int) -> Event | None:
+        """The latest event the member checked in at."""
+        row = (
+            await self.session.execute(
+                select(*_EVENT_COLUMNS)
+                .join(AttendanceRow, col(AttendanceRow.event_id) == col(EventRow.id))
+                .where(
+                    col(EventRow.community_id) == community_id,
+                    col(AttendanceRow.member_id) == member_id,
+                )
+                .order_by(col(EventRow.starts_at).desc(), col(EventRow.id).desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        return None if row is None else _event(row)
+
+    async def quiz_counts(self, community_id: int, member_id: int) -> tuple[int, int]:
+        """(quiz questions the member answered, answered right); retracted votes not counted."""
+        answered, right = (
+            await self.session.execute(
+                select(func.count(), func.count(case((col(QuizAnswerRow.correct), 1)))).where(
+                    col(QuizAnswerRow.community_id) == community_id,
+                    col(QuizAnswerRow.member_id) == member_id,
+                    col(QuizAnswerRow.option).is_not(None),
+                )
+            )
+        ).one()
+        return int(answered or 0), int(right or 0)
+
+    async def messages_received(
+        self, community_id: int, member_id: int, kinds: Collection[str], since: datetime
+    ) -> dict[str, int]:
+        """Private messages of ``kinds`` the bot delivered to the member since ``since``,
+        counted per kind (only the kinds with any)."""
+        kind = col(OutboxRow.kind)
+        result = await self.session.execute(
+            select(kind, func.count())
+            .where(
+                col(OutboxRow.member_id) == member_id,
+                col(OutboxRow.community_id) == community_id,
+                kind.in_(sorted(kinds)),
+                col(OutboxRow.status) == OutboxStatus.SENT.value,
+                col(OutboxRow.sent_at) >= since,
+            )
+            .group_by(kind)
+        )
+        return {str(name): int(count) for name, count in result}
+
+
+def _record(
+    member_id: int,
+    row: Row[*tuple[Any, ...]],
+    *,
+    operator_tags: tuple[str, ...],
+    balance: int,
+    streak: StreakState | None,
+    last_active_on: date | None,
+) -> MemberRecord:
+    (
+        first_name, last_name, username, forgotten_at, joined_at, left_at, tier, stage, since,
+        computed_on, segment, segment_since, recency, frequency, value, high_value, tags,
+    ) = row  # fmt: skip
+    standing = None
+    if stage is not None:
+        standing = StoredStanding(
+            stage=Stage(stage),
+            since=_as_date(since),
+            computed_on=_as_date(computed_on),
+            segment=None if segment is None else Segment(segment),
+            segment_since=None if segment_since is None else _as_date(segment_since),
+            recency=recency,
+            frequency=frequency,
+            value=value,
+            high_value=bool(high_value),
+            tags=tuple(str(tag) for tag in tags or ()),
+        )
+    return MemberRecord(
+        member_id=member_id,
+        first_name=str(first_name),
+        last_name=last_name,
+        username=username,
+        forgotten=forgotten_at is not None,
+        joined_at=joined_at,
+        left_at=left_at,
+        tier=str(tier),
+        standing=standing,
+        operator_tags=operator_tags,
+        balance=balance,
+        streak=streak,
+        last_active_on=last_active_on,
+    )
