@@ -120,8 +120,11 @@ def _summary(figures: ProgrammeFigures) -> tuple[object, ...]:
     )
 
 
-async def test_a_long_run_settles_members_in_the_stages_their_habits_deserve(tmp_path: Path):
-    """Long enough for maturity (60 days a member, 8 active weeks) and for fading to show."""
+async def test_a_long_run_settles_members_in_stages_their_habits_deserve_and_digests_them(
+    tmp_path: Path,
+):
+    """Long enough for maturity (60 days a member, 8 active weeks) and for fading to show;
+    the operator gets a digest every week, whose charts are written as PNG files."""
     result = await simulate(
         SimulationOptions(members=120, days=75, seed=5, out=tmp_path / "long"),
         progress=lambda line: None,
@@ -140,3 +143,8 @@ async def test_a_long_run_settles_members_in_the_stages_their_habits_deserve(tmp
     assert by_habit["steady"][Stage.MATURE] >= by_habit["steady"].total() // 2
     assert share("newcomer", Stage.NEW) == 1
     assert sum(c.total() for c in by_habit.values()) == 120  # every member has a stage
+
+    assert 10 <= result.digests <= 11  # one a week for 75 days, to the one operator
+    assert len(result.digest_charts) == 3
+    for chart in result.digest_charts:
+        assert chart.read_bytes().startswith(b"\x89PNG")

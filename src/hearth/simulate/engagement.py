@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hearth.bot.app import Hearth
 from hearth.domain.calendar import local_day
 from hearth.domain.lifecycle import LifecycleRules, Stage
+from hearth.domain.schedules import schedule_from_spec
 from hearth.scheduler import jobs
 from hearth.services import engagement_recompute
+from hearth.simulate.botapi import BotApiStandIn
 from hearth.simulate.community import SyntheticCommunity, SyntheticMember
 from hearth.simulate.programme import Action
 
@@ -43,6 +46,49 @@ class EngagementFigures:
     recomputes: int  # nightly recomputes that ran
     stages: Counter[Stage] = field(default_factory=Counter)
     by_habit: dict[str, Counter[Stage]] = field(default_factory=dict)
+
+
+def weekly_digest(hearth: Hearth, queued: list[int]) -> Action:
+    """The scheduler's digest job, run once a day at the digest's local hour: it queues the
+    digest on the day the schedule names (``HEARTH_DIGEST_SCHEDULE``) and nothing otherwise."""
+    schedule = schedule_from_spec(hearth.settings.digest_schedule)
+
+    async def action() -> int:
+        queued.append(
+            await jobs.weekly_digests(hearth.uow_factory, hearth.digests, hearth.clock, schedule)
+        )
+        return 0
+
+    return action
+
+
+def digest_hour(hearth: Hearth) -> float:
+    """The local hour (with a margin) at which the digest job is run each simulated day."""
+    schedule = schedule_from_spec(hearth.settings.digest_schedule)
+    at = schedule.at
+    return at.hour + at.minute / 60 + 0.1
+
+
+def save_digest_charts(api: BotApiStandIn, operator_id: int, folder: Path) -> list[Path]:
+    """The charts of the last digest the operator received, written as the PNG files Telegram
+    was sent (the stand-in keeps uploaded bytes); none if no digest came."""
+    photos = [
+        call
+        for call in api.calls_of("sendPhoto")
+        if call.params.get("chat_id") == operator_id and "photo" in call.uploads
+    ]
+    named = [(str(call.params["photo"].get("filename", "chart.png")), call) for call in photos]
+    if not named:
+        return []
+    # the charts are named digest-<group>-<week>-<locale>-<chart>.png: the last week's
+    week = named[-1][0].rsplit("-", 2)[0]
+    last = {name: call.uploads["photo"] for name, call in named if name.startswith(week)}
+    written: list[Path] = []
+    for name, content in last.items():
+        path = folder / name
+        path.write_bytes(content)
+        written.append(path)
+    return written
 
 
 def nightly_recompute(hearth: Hearth, runs: list[int]) -> Action:

@@ -42,6 +42,9 @@ def print_report(result: SimulationResult, echo: Callable[[str], object]) -> Non
     print_programme(result.programme, echo)
     echo("")
     print_engagement(result.engagement, echo)
+    echo(f"Weekly digests to the operator: {result.digests}")
+    for path in result.digest_charts:
+        echo(f"  chart of the last digest: {path.resolve()}")
     echo("")
     echo("The operator's /stats in private, as the bot answered it:")
     for line in result.operator_stats_reply.splitlines():

@@ -28,7 +28,14 @@ from hearth.simulate.botapi import BotApiStandIn
 from hearth.simulate.chart import daily_active_chart
 from hearth.simulate.clock import VirtualClock
 from hearth.simulate.community import SyntheticCommunity
-from hearth.simulate.engagement import EngagementFigures, engagement_figures, nightly_recompute
+from hearth.simulate.engagement import (
+    EngagementFigures,
+    digest_hour,
+    engagement_figures,
+    nightly_recompute,
+    save_digest_charts,
+    weekly_digest,
+)
 from hearth.simulate.programme import (
     Action,
     Checkpoint,
@@ -65,6 +72,8 @@ class SimulationResult:
     points: PointsOverview
     programme: ProgrammeFigures  # events, announcements, quizzes and the outbox
     engagement: EngagementFigures  # lifecycle stages after the last nightly recompute
+    digests: int  # weekly digests queued for the operator
+    digest_charts: list[Path]  # the last digest's charts, as the operator received them
     chart: Path
     database_url: str
     updates: int
@@ -142,6 +151,7 @@ async def simulate(
             days=options.days,
         )
         recomputes: list[int] = []
+        digests: list[int] = []
         for day in range(options.days):
             batch = community.day(day)
             redeemers = community.redeemers(day)
@@ -150,6 +160,11 @@ async def simulate(
             reminded: list[int] = []
             checkpoints.append(
                 Checkpoint(community.local_time(day, 3.5), nightly_recompute(hearth, recomputes))
+            )
+            checkpoints.append(
+                Checkpoint(
+                    community.local_time(day, digest_hour(hearth)), weekly_digest(hearth, digests)
+                )
             )
             # The day in time order: the community's and the programme's updates, and the
             # scheduler's work at its moments, on the virtual clock.
@@ -187,6 +202,7 @@ async def simulate(
             points_figures = await reports.points_overview(uow, profile, now=clock.now())
         programme_figures = await programme.figures(clock.now(), overview.members)
         engagement = await engagement_figures(hearth, community, options.days, sum(recomputes))
+        digest_charts = save_digest_charts(api, OPERATOR_ID, options.out)
     finally:
         await hearth.dispatcher.stop_polling()
         await polling
@@ -204,6 +220,8 @@ async def simulate(
         points=points_figures,
         programme=programme_figures,
         engagement=engagement,
+        digests=sum(digests),
+        digest_charts=digest_charts,
         chart=chart,
         database_url=database_url,
         updates=total,
@@ -226,14 +244,15 @@ def _expiry_reminders(hearth: Hearth, reminded: list[int]) -> Action:
 
 
 async def _stock_the_store(api: BotApiStandIn, community: SyntheticCommunity) -> int:
-    """The operator puts two rewards on the shelf, as a real operator would in private."""
+    """The operator starts the bot (for the weekly digest in private) and puts two rewards
+    on the shelf, as a real operator would."""
     operator = community.operator
-    for command in REWARDS:
+    for command in ("/start", *REWARDS):
         api.add_update(
             updates.message(updates.private(operator), operator, command, datetime.now(UTC))
         )
         await api.wait_until_consumed(timeout=30)
-    return len(REWARDS)
+    return 1 + len(REWARDS)
 
 
 async def _redeem(api: BotApiStandIn, clock: VirtualClock, member: updates.JsonDict) -> int:
