@@ -270,6 +270,7 @@ async def test_using_the_bot_again_after_forget_me_stores_the_name_again(
     # As the explanation promised: Telegram tells the bot her name with every command.
     member = await stored_member(bot, ALICE["id"])
     assert (member.first_name, member.username) == ("Alice", "alice")
+    assert member.forgotten_at is None  # stored afresh: lists and exports show her again
 
 
 # -- /forget, by an operator

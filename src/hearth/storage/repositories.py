@@ -165,7 +165,11 @@ class SqlMemberRepository(_Repository):
         await self.upsert_many([person], now)
 
     async def upsert_many(self, people: Iterable[Person], now: datetime) -> None:
-        """Insert members, or refresh the names and Telegram language of known ones."""
+        """Insert members, or refresh the names and Telegram language of known ones.
+
+        A member who had their data erased and takes part again is stored afresh, as
+        Telegram sends them: no longer forgotten (``/forget_me`` tells them so).
+        """
         rows = [
             {
                 "id": person.id,
@@ -177,6 +181,7 @@ class SqlMemberRepository(_Repository):
                 "updated_at": now,
                 "started_bot": False,
                 "reachable": True,
+                "forgotten_at": None,
             }
             for person in people
         ]
@@ -184,7 +189,14 @@ class SqlMemberRepository(_Repository):
             return
         module = postgresql if self.dialect == "postgresql" else sqlite
         statement = module.insert(_table(tables.Member))
-        refreshed = ("first_name", "last_name", "username", "language_code", "updated_at")
+        refreshed = (
+            "first_name",
+            "last_name",
+            "username",
+            "language_code",
+            "forgotten_at",
+            "updated_at",
+        )
         await self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["id"],
