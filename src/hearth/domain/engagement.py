@@ -1,4 +1,9 @@
-"""Where a member stands after a recompute: stage, RFM scores and tags, stored per membership."""
+"""Where a member stands after a recompute: stage, RFM scores and tags, stored per membership.
+
+The per-membership values here and in ``lifecycle`` and ``rfm`` are named tuples rather
+than frozen dataclasses: the nightly recompute builds several for each of a community's
+thousands of members, and a tuple is immutable too but several times cheaper to build.
+"""
 
 from __future__ import annotations
 

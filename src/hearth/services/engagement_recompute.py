@@ -68,11 +68,17 @@ async def recompute(
     same. Does not commit.
     """
     with _cycle_collector_paused():
-        facts = await uow.engagement.member_facts(community.id, today, community.timezone, rules)
-        standings, changes, found = _settle(community.id, facts, today, rules)
-        await uow.engagement.save_standings(community.id, today, standings)
-        await uow.engagement.add_changes(community.id, changes)
-    return found
+        return await _recompute(uow, community, today, rules)
+
+
+async def _recompute(
+    uow: UnitOfWork, community: CommunityProfile, today: date, rules: LifecycleRules
+) -> Recomputed:
+    facts = await uow.engagement.member_facts(community.id, today, community.timezone, rules)
+    standings, changes, found = _settle(community.id, facts, today, rules)
+    await uow.engagement.save_standings(community.id, today, standings)
+    await uow.engagement.add_changes(community.id, changes)
+    return found  # the standings are freed here, before the collector runs again
 
 
 @contextmanager
@@ -98,10 +104,8 @@ def _settle(
     community_id: int, facts: list[MemberFacts], today: date, rules: LifecycleRules
 ) -> tuple[list[MemberStanding], list[tuple[int, StageChange]], Recomputed]:
     """Every membership's standing, the stage changes, and what they add up to."""
-    scores = {
-        score.member_id: score
-        for score in score_community([each.rfm for each in facts if each.rfm is not None], today)
-    }
+    # scores come in the order of the current members' facts
+    scores = iter(score_community([each.rfm for each in facts if each.rfm is not None], today))
     tags = _AutomaticTags()
     standings: list[MemberStanding] = []
     changes: list[tuple[int, StageChange]] = []
@@ -116,7 +120,7 @@ def _settle(
             today,
             rules,
         )
-        score = scores.get(member_id)
+        score = None if each.rfm is None else next(scores)
         segment = None if score is None else score.segment
         since = segment_entered_on(
             segment,

@@ -57,7 +57,13 @@ from sqlmodel import Field, SQLModel, col
 
 from hearth.domain.activity import PARTICIPATION_KINDS
 from hearth.domain.calendar import start_of_local_day
-from hearth.domain.engagement import MemberFacts, MemberHabits, MemberStanding, PreviousStanding
+from hearth.domain.engagement import (
+    NO_HABITS,
+    MemberFacts,
+    MemberHabits,
+    MemberStanding,
+    PreviousStanding,
+)
 from hearth.domain.lifecycle import LifecycleRules, MemberActivity, Stage, StageChange, StageState
 from hearth.domain.points import CREDIT_KINDS
 from hearth.domain.quizzes import MASTERY_ANSWERS, MASTERY_SHARE
@@ -221,32 +227,28 @@ class SqlEngagementRepository(_Repository):
         inputs, tier, habits and interests; ordered by member id.
 
         Brings the ``member_day`` roll-up up to date first (``refresh_member_days``), then
-        one statement: the member's active days over the rules' horizon (and the RFM
-        window), counted per window from ``member_day`` in one key-ordered pass, with the
-        activities per day part and on weekend days over the RFM window; value is points
-        earned (credits) + events attended + redemptions not cancelled, each summed per
-        member over the RFM window's UTC instants. All outer-joined to the memberships and
-        their stored standings. Join and leave instants become local days in ``timezone``.
-        A second statement reads every member's interests (``member_interests``).
+        one statement: per membership, its active days over the rules' horizon (and the RFM
+        window), counted per window from its ``member_day`` rows in that span (a key range:
+        older history is never read), with the activities per day part and on weekend days
+        over the RFM window; value is points earned (credits) + events attended +
+        redemptions not cancelled, each summed per member over the RFM window's UTC
+        instants; and the standing stored last time. Join and leave instants become local
+        days in ``timezone``. A second statement reads every member's interests
+        (``member_interests``).
         """
         await self._refresh_member_days(community_id, timezone)
         last = today.toordinal()
         rfm_first = last - (RFM_WINDOW_DAYS - 1)
-        per_member = self._per_member(community_id, last, rules)
+        clock = await self._membership_clock(community_id, timezone, today)
+        per_member = self._per_member(community_id, last, rules, clock)
         values = self._values(
             community_id,
             start_of_local_day(today - timedelta(days=RFM_WINDOW_DAYS - 1), timezone),
             start_of_local_day(today + timedelta(days=1), timezone),
         )
-        membership = tables.Membership
-        member = col(membership.member_id)
-        clock = await self._membership_clock(community_id, timezone, today)
+        member = per_member.c.member_id
         stored = MembershipStageRow
         statement = select(
-            member,
-            clock.day(col(membership.joined_at)),
-            clock.day(col(membership.left_at)),
-            col(membership.tier),
             *(per_member.c[name] for name in _PER_MEMBER),
             _total(value.c.amount for value in values).label("value"),
             col(stored.stage),
@@ -254,26 +256,25 @@ class SqlEngagementRepository(_Repository):
             self._ordinal(col(stored.demotion_pending_since)),
             col(stored.segment),
             self._ordinal(col(stored.segment_since)),
-        ).outerjoin(per_member, per_member.c.member_id == member)
+        ).select_from(per_member)
         for value in values:
             statement = statement.outerjoin(value, value.c.member_id == member)
         statement = statement.outerjoin(
             stored,
-            and_(
-                col(stored.community_id) == community_id,
-                col(stored.member_id) == member,
-            ),
+            and_(col(stored.community_id) == community_id, col(stored.member_id) == member),
         )
         connection = await self.session.connection()  # Core rows: no ORM per-row work
-        result = await connection.execute(
-            statement.where(col(membership.community_id) == community_id).order_by(member)
-        )
+        result = await connection.execute(statement.order_by(member))
         rows = result.all()
         interests = await self.member_interests(community_id)
         return [_member_facts(row, rfm_first, interests) for row in rows]
 
-    def _per_member(self, community_id: int, last: int, rules: LifecycleRules) -> Subquery:
-        """Per member, from ``member_day``: the figures named in ``_PER_MEMBER``."""
+    def _per_member(
+        self, community_id: int, last: int, rules: LifecycleRules, clock: _LocalClock
+    ) -> Subquery:
+        """Per membership: the figures named in ``_PER_MEMBER``, its ``member_day`` rows in
+        the horizon aggregated (grouped by the membership's key, so that PostgreSQL takes
+        its other columns as they are)."""
         recent_first = last - (rules.recent_days - 1)
         baseline_first = recent_first - rules.baseline_days
         weeks_first = last - (7 * rules.mature_window_weeks - 1)
@@ -289,9 +290,14 @@ class SqlEngagementRepository(_Repository):
         activities = parts[0] + parts[1] + parts[2] + parts[3]
         # ordinal 1 (1 January of year 1) was a Monday: Saturday and Sunday are 0 and 1 here
         weekend = (day + 1) % 7 < 2
+        membership = tables.Membership
+        member = col(membership.member_id)
         return (
             select(
-                col(MemberDayRow.member_id).label("member_id"),
+                member.label("member_id"),
+                clock.day(col(membership.joined_at)).label("joined"),
+                clock.day(col(membership.left_at)).label("left"),
+                col(membership.tier).label("tier"),
                 func.max(day).label("last_active"),
                 _count_days(day >= recent_first).label("recent"),
                 # the baseline is the days from its first on, less the recent ones
@@ -300,7 +306,7 @@ class SqlEngagementRepository(_Repository):
                 func.count(func.distinct(case((day >= weeks_first, (last - day) // 7)))).label(
                     "weeks"
                 ),
-                (func.count() if everything_in_rfm else _count_days(day >= rfm_first)).label(
+                (func.count(day) if everything_in_rfm else _count_days(day >= rfm_first)).label(
                     "frequency"
                 ),
                 *(
@@ -309,12 +315,18 @@ class SqlEngagementRepository(_Repository):
                 ),
                 func.sum(case((weekend, in_rfm(activities)), else_=0)).label("weekend"),
             )
-            .where(
-                col(MemberDayRow.community_id) == community_id,
-                day >= horizon_first,
-                day <= last,
+            .select_from(membership)
+            .outerjoin(
+                MemberDayRow,
+                and_(
+                    col(MemberDayRow.community_id) == col(membership.community_id),
+                    col(MemberDayRow.member_id) == member,
+                    day >= horizon_first,
+                    day <= last,
+                ),
             )
-            .group_by(col(MemberDayRow.member_id))
+            .where(col(membership.community_id) == community_id)
+            .group_by(col(membership.community_id), member)
             .subquery("per_member")
         )
 
@@ -552,7 +564,7 @@ class SqlEngagementRepository(_Repository):
         await self._execute_many(statement, _CHANGE_COLUMNS, rows)
 
     async def _execute_many(
-        self, statement: Insert, columns: Sequence[str], rows: list[tuple[Any, ...]]
+        self, statement: Insert, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
         """One executemany of ``statement`` with a tuple of values per row, in ``columns``
         order.
@@ -568,10 +580,13 @@ class SqlEngagementRepository(_Repository):
             )
             return
         connection = await self.session.connection()
-        compiled = statement.compile(dialect=connection.dialect, column_keys=list(columns))
-        if list(compiled.positiontup or ()) != list(columns):
-            raise AssertionError(f"unexpected parameter order: {compiled.positiontup}")
-        await connection.exec_driver_sql(str(compiled), rows)
+        sql = _SQLITE_SQL.get(columns)
+        if sql is None:  # compiled once per process: the same two statements every time
+            compiled = statement.compile(dialect=connection.dialect, column_keys=list(columns))
+            if list(compiled.positiontup or ()) != list(columns):
+                raise AssertionError(f"unexpected parameter order: {compiled.positiontup}")
+            sql = _SQLITE_SQL[columns] = str(compiled)
+        await connection.exec_driver_sql(sql, rows)
 
     async def changes(self, community_id: int, member_id: int) -> list[StageChange]:
         """A member's stage changes, oldest first."""
@@ -701,8 +716,12 @@ def _utc(moment: Any) -> datetime:
 # -- rows
 
 
-# the per-member figures, in the order the main statement selects them
+# the per-membership figures, in the order the main statement selects them
 _PER_MEMBER = (
+    "member_id",
+    "joined",
+    "left",
+    "tier",
     "last_active",
     "recent",
     "from_baseline",
@@ -727,6 +746,7 @@ _UPDATED = (
 )
 _STANDING_COLUMNS = ("community_id", "member_id", *_UPDATED)
 _CHANGE_COLUMNS = ("community_id", "member_id", "old_stage", "new_stage", "changed_on")
+_SQLITE_SQL: dict[tuple[str, ...], str] = {}  # the SQLite text of each bulk write, by columns
 # enum values without enum's slow ``.value`` per row
 _TEXT: dict[Stage | Segment, str] = {each: each.value for each in (*Stage, *Segment)}
 _STAGES = {stage.value: stage for stage in Stage}
@@ -834,11 +854,10 @@ def _member_facts(
         frequency=frequency or 0,
         value=int(value),
     )
-    habits = MemberHabits(
-        day_parts=(night or 0, morning or 0, afternoon or 0, evening or 0),
-        weekdays=(night or 0) + (morning or 0) + (afternoon or 0) + (evening or 0) - (weekend or 0),
-        weekend=weekend or 0,
-    )
+    habits = NO_HABITS
+    if last_active is not None:
+        parts = (night or 0, morning or 0, afternoon or 0, evening or 0)
+        habits = MemberHabits(parts, weekdays=sum(parts) - (weekend or 0), weekend=weekend or 0)
     return MemberFacts(
         member_id,
         activity,
