@@ -304,13 +304,21 @@ async def test_a_member_of_another_community_is_not_shown(bot: BotHarness) -> No
     assert bot.session.texts_to(DAVE["id"]) == [UNKNOWN_MEMBER]
 
 
-async def test_a_member_who_left_is_no_longer_shown(bot: BotHarness) -> None:
+async def test_a_member_who_left_is_shown_with_the_day_they_left(bot: BotHarness) -> None:
     await at(bot, NOW, leaves(BORIS, NOW))
     bot.session.clear()
 
     await bot.feed(says_privately(ADMIN, f"/member {BORIS['id']}"))
+    [private] = bot.session.texts_to(ADMIN["id"])
+    bot.session.clear()
+    card = await card_via_group(bot, ADMIN, f"/member {BORIS['id']}")
 
-    assert bot.session.texts_to(ADMIN["id"]) == [UNKNOWN_MEMBER]
+    for shown in (private, card):
+        assert shown.splitlines()[0] == f"<b>Boris</b> · id <code>{BORIS['id']}</code>"
+        assert "Left: 2026-03-02" in shown.splitlines()
+    # an operator of another community still learns nothing about him
+    await bot.feed(says_privately(DAVE, f"/member {BORIS['id']}"))
+    assert bot.session.texts_to(DAVE["id"]) == [UNKNOWN_MEMBER]
 
 
 async def test_without_a_member_or_a_reply_the_operator_gets_the_usage(bot: BotHarness) -> None:

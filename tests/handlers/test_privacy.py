@@ -35,6 +35,7 @@ from tests.handlers.common import (
     bot_serves_group,
     buttons,
     callback_answers,
+    leaves,
     ledger,
     members_of,
     presses,
@@ -297,6 +298,20 @@ async def test_an_operator_forgets_a_member_on_request_and_the_member_is_not_tol
     assert (audit.actor_id, audit.community_id) == (ADMIN["id"], GROUP_ID)
     assert audit.details["requested_by"] == "operator"
     assert "Alice" not in json.dumps(audit.details)
+
+
+async def test_an_operator_forgets_a_member_who_has_left_the_group(bot: BotHarness) -> None:
+    await bot.feed(leaves(ALICE, NOW))
+    bot.session.clear()
+    question = await asks_to_forget(bot, ADMIN, "/forget @alice")
+    assert question.text.startswith("Erase the personal data of Alice at their request?")
+
+    await bot.feed(presses(ADMIN, choice(question, "Erase")))
+
+    [done] = bot.session.of("editMessageText")
+    assert done.text.startswith("Done: Alice's personal data is erased")
+    member = await stored_member(bot, ALICE["id"])
+    assert (member.first_name, member.username) == ("Former member", None)
 
 
 async def test_an_operator_cancelling_forget_erases_nothing(bot: BotHarness) -> None:

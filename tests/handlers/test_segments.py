@@ -35,6 +35,7 @@ from tests.handlers.common import (
     starts_the_bot,
 )
 from tests.telegram import Call, Failure
+from tests.telegram_html import MESSAGE_LIMIT, html_problem, shown_length
 
 BORIS = updates.user(102, "Boris", username="boris")
 NOT_AN_OPERATOR = "This command is for the community's operators."
@@ -271,18 +272,22 @@ async def test_the_churned_list_marks_members_who_left(bot: BotHarness) -> None:
     assert "1. Dave Lee — Member · active 60 days ago · left" in edited(bot).text
 
 
-async def test_a_long_list_comes_twenty_a_page_with_buttons_back_and_forth(
-    bot: BotHarness,
-) -> None:
-    await bot_serves_group(bot)  # Adam, who added the bot, is new too
-    newcomers = [updates.user(1000 + n, f"New{n:02d}") for n in range(25)]
+async def newcomers_listed(bot: BotHarness, newcomers: list[updates.JsonDict]) -> None:
+    """The bot comes (Adam, who added it, is new too), the newcomers say hi, the nightly
+    recompute runs, and the operator opens the first page of the new members."""
+    await bot_serves_group(bot)
     for person in newcomers:
         await bot.feed(said(person, "hi"))
     await bot.flush()
     await recomputed(bot)
     bot.session.clear()
-
     await bot.feed(presses(OPERATOR, f"sgl1:{GROUP_ID}:s:new:0"))
+
+
+async def test_a_long_list_comes_twenty_a_page_with_buttons_back_and_forth(
+    bot: BotHarness,
+) -> None:
+    await newcomers_listed(bot, [updates.user(1000 + n, f"New{n:02d}") for n in range(25)])
 
     first = edited(bot)
     assert first.text.splitlines()[0] == "<b>Pudong Owners</b> — Stage: New: 26 members"
@@ -301,6 +306,30 @@ async def test_a_long_list_comes_twenty_a_page_with_buttons_back_and_forth(
     ]
     assert "Page 2 of 2" in second.text
     assert [button["text"] for button in buttons(second)] == ["◀", "⬇ CSV file", "« Segments"]
+
+
+async def test_a_page_of_long_and_html_like_names_is_valid_and_within_telegrams_limit(
+    bot: BotHarness,
+) -> None:
+    # Telegram's longest names (64 characters each, emoji count twice) and usernames
+    newcomers = [
+        updates.user(
+            1000 + n,
+            f"<b>{n:02d}</b> & " + "🚗" * 53,
+            last_name="&" * 64,
+            username=f"u{n:02d}" + "x" * 29,
+        )
+        for n in range(25)
+    ]
+    await newcomers_listed(bot, newcomers)
+
+    page = edited(bot).text
+    assert html_problem(page) is None
+    assert shown_length(page) <= MESSAGE_LIMIT
+    lines = page.splitlines()
+    assert lines[2].startswith("2. &lt;b&gt;00&lt;/b&gt; &amp; 🚗")
+    assert "🚗…" in lines[2]
+    assert " @u00xxxxx" in lines[2]
 
 
 async def test_an_old_page_button_past_the_end_shows_the_last_page(bot: BotHarness) -> None:

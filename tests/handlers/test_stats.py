@@ -34,6 +34,7 @@ from tests.handlers.common import (
     said,
     says_privately,
 )
+from tests.telegram_html import html_problem
 
 EVE = updates.user(105, "Eve")
 FRANK = updates.user(106, "Frank")
@@ -345,3 +346,29 @@ async def test_stats_when_the_bot_is_not_an_administrator_warn_that_figures_are_
     [reply] = bot.session.texts_to(GROUP_ID)
     assert "Members now:" in reply
     assert PRIVACY_WARNING in reply
+
+
+async def test_a_change_under_one_percent_keeps_the_answer_valid_html(bot: BotHarness) -> None:
+    await a_fortnight_in_the_group(bot)
+    await credits(bot, ALICE, 10_000, day(5), reason="prize")  # the week before: 10,110
+    await credits(bot, ALICE, 9_971, day(13), reason="prize")  # this week: 10,111
+    bot.session.clear()
+
+    await bot.feed(said(ADMIN, "/stats", TODAY))
+
+    [reply] = bot.session.texts_to(GROUP_ID)
+    assert "Points issued: 10111 · ▲ &lt;1%" in reply.splitlines()
+    assert html_problem(reply) is None
+
+
+async def test_a_stats_button_pressed_in_a_group_posts_no_figures_there(bot: BotHarness) -> None:
+    await a_fortnight_in_the_group(bot)
+    await bot_serves_group(bot, chat=OTHER_GROUP)  # Adam runs both groups
+
+    # a forged press under a bot message in Jinqiao Riders, naming Pudong Owners
+    await bot.feed(presses(ADMIN, f"stats1:{GROUP_ID}:7", TODAY, chat=OTHER_GROUP))
+
+    [answer] = callback_answers(bot)
+    assert answer.text == "This button is no longer valid. Please send the command again."
+    assert bot.session.texts_to(OTHER_GROUP_ID) == []
+    assert everything_sent(bot) == [answer.text]

@@ -45,6 +45,7 @@ from tests.handlers.test_segments import (
     only_message,
     recomputed,
 )
+from tests.telegram_html import MESSAGE_LIMIT, html_problem, shown_length
 
 UNKNOWN_MEMBER = "I do not know that member in this community."
 LONG_TAG = "北京浦东新区车主俱乐部核心成员"  # 15 characters, 45 bytes: too long for a button
@@ -73,7 +74,7 @@ async def test_an_operator_tags_a_member_by_username_in_the_group(bot: BotHarnes
 
     reply = await replies_in_group(bot, ADMIN, "/tag @alice VIP track_day")
 
-    assert reply == "Tagged Alice: vip, track-day. Their tags: track-day, vip."
+    assert reply == "Tagged Alice: vip, track-day."
     assert await tags_of(bot, ALICE) == ["track-day", "vip"]
     [audit] = [row for row in await rows(bot, tables.AuditLog) if row.action == "tags.add"]
     assert (audit.actor_id, audit.community_id) == (ADMIN["id"], GROUP_ID)
@@ -92,7 +93,7 @@ async def test_an_operator_tags_the_author_of_the_message_they_reply_to(bot: Bot
 
     await bot.feed(said(ADMIN, "/tag 车主，新车", reply_to=alices_message))
 
-    assert bot.session.texts_to(GROUP_ID) == ["Tagged Alice: 车主, 新车. Their tags: 新车, 车主."]
+    assert bot.session.texts_to(GROUP_ID) == ["Tagged Alice: 车主, 新车."]
     assert await tags_of(bot, ALICE) == ["新车", "车主"]
 
 
@@ -111,7 +112,7 @@ async def test_tagging_twice_changes_nothing_and_says_so(bot: BotHarness) -> Non
 
     reply = await replies_in_group(bot, ADMIN, "/tag @alice vip")
 
-    assert reply == "Alice already has these tags. Their tags: vip."
+    assert reply == "Alice already has these tags."
     assert await tags_of(bot, ALICE) == ["vip"]
 
 
@@ -122,11 +123,28 @@ async def test_untag_takes_a_tag_off_and_a_tag_not_there_changes_nothing(bot: Bo
     removed = await replies_in_group(bot, ADMIN, "/untag @alice vip")
     absent = await replies_in_group(bot, ADMIN, "/untag @alice vip")
 
-    assert removed == "Removed vip from Alice. Their tags: owner."
-    assert absent == "Alice has none of these tags. Their tags: owner."
+    assert removed == "Removed vip from Alice."
+    assert absent == "Alice has none of these tags."
     assert await tags_of(bot, ALICE) == ["owner"]
     actions = [row.action for row in await rows(bot, tables.AuditLog)]
     assert actions.count("tags.remove") == 1
+
+
+async def test_in_the_group_the_reply_names_only_the_tags_typed_there(bot: BotHarness) -> None:
+    await club(bot)
+    await bot.feed(says_privately(OPERATOR, f"/tag {ALICE['id']} complained"))
+    bot.session.clear()
+
+    tagged = await replies_in_group(bot, ADMIN, "/tag @alice vip")
+    untagged = await replies_in_group(bot, ADMIN, "/untag @alice vip")
+    await bot.feed(says_privately(OPERATOR, f"/untag {ALICE['id']} nothing-there"))
+
+    assert (tagged, untagged) == ("Tagged Alice: vip.", "Removed vip from Alice.")
+    # the operators' own chat still shows all of them
+    assert bot.session.texts_to(OPERATOR["id"]) == [
+        "Alice has none of these tags. Their tags: complained."
+    ]
+    assert await tags_of(bot, ALICE) == ["complained"]
 
 
 async def test_bad_tag_commands_get_a_clear_answer_and_change_nothing(bot: BotHarness) -> None:
@@ -332,3 +350,29 @@ async def test_a_member_pressing_a_tags_button_is_refused(bot: BotHarness) -> No
 
     assert [call.text for call in bot.session.of("answerCallbackQuery")] == [NOT_AN_OPERATOR] * 2
     assert nothing_shown(bot)
+
+
+async def test_a_hundred_and_twenty_long_tags_fit_in_one_message_everywhere(
+    bot: BotHarness,
+) -> None:
+    await club(bot)
+    many = [f"{number:03d}-" + "x" * 28 for number in range(120)]  # 32 characters each
+    for first in range(0, len(many), 10):
+        tagging = f"/tag {ALICE['id']} {' '.join(many[first : first + 10])}"
+        await bot.feed(says_privately(OPERATOR, tagging))
+    await bot.feed(says_privately(OPERATOR, f"/tag {ALICE['id']} vip"))
+    await bot.feed(says_privately(OPERATOR, "/tags"))
+    await bot.feed(says_privately(OPERATOR, f"/member {ALICE['id']}"))
+
+    answers = bot.session.texts_to(OPERATOR["id"])
+    assert len(await tags_of(bot, ALICE)) == 121
+    for answer in answers:
+        assert shown_length(answer) <= MESSAGE_LIMIT
+        assert html_problem(answer) is None
+    tagged, listing, card = answers[-3:]
+    assert tagged.startswith("Tagged Alice: vip. Their tags: 000-xxx")
+    assert tagged.endswith("029-xxxxxxxxxxxxxxxxxxxxxxxxxxxx … and 91 more.")
+    assert "… and 81 more" in listing.splitlines()  # the 40 most used of 121 are shown
+    [tags_line] = [line for line in card.splitlines() if line.startswith("Tags: ")]
+    assert tags_line.count(", ") == 29  # 30 shown (automatic ones first), the rest counted
+    assert tags_line.endswith(" more")

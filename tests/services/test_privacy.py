@@ -16,6 +16,7 @@ from hearth.domain.greetings import Birthday
 from hearth.domain.lifecycle import LifecycleRules
 from hearth.domain.members import ChatRole, CommunityProfile, Person
 from hearth.domain.points import EntryKind, PointsRules
+from hearth.handlers.segments_texts import short_name
 from hearth.services import points, privacy
 from hearth.services.directory import Directory
 from hearth.services.engagement_recompute import recompute
@@ -296,3 +297,38 @@ async def test_the_cached_profile_is_dropped_only_once_the_erasure_is_committed(
     await forget_alice(uow_factory, directory)
 
     assert directory.member(ALICE) is None
+
+
+async def test_a_digest_naming_a_long_or_html_like_name_is_blanked_too(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await club(uow_factory)
+    name = "Ann & the Lakeside Night Drivers of Pudong"  # cut short where lists name her
+    async with uow_factory() as uow:
+        await uow.members.upsert(Person(ALICE, name, None, "night_owl_77"), LATER)
+        digest = OutgoingMessage(
+            "digest:alice",
+            7,
+            {"text": f"<b>Moved into “At risk” (1)</b>\n⭐ {short_name(name)} — At risk"},
+            "digest",
+            community_id=GROUP,
+            member_id=7,
+        )
+        await uow.outbox.add(digest, LATER)
+        [queued] = [m for m in await uow.outbox.due(LATER, 10) if m.dedupe_key == "digest:alice"]
+        await uow.outbox.claim(queued.id, LATER)
+        await uow.outbox.sent(queued.id, LATER, 3)
+        await uow.commit()
+    shown = "Ann &amp; the Lakeside Night Driver… — At risk"
+    assert shown in str(await operator_digest(uow_factory))
+
+    await forget_alice(uow_factory, Directory())
+
+    assert await operator_digest(uow_factory) is None
+
+
+async def operator_digest(uow_factory: UnitOfWorkFactory) -> str | None:
+    async with uow_factory() as uow:
+        [row] = await uow.session.scalars(select(OutboxRow).where(OutboxRow.chat_id == 7))
+        text = json.loads(row.payload).get("text")
+        return None if text is None else str(text)

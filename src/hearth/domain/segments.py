@@ -116,6 +116,16 @@ class MemberRecord:
         return None if self.last_active_on is None else max(0, (today - self.last_active_on).days)
 
 
+# Telegram refuses a message over 4,096 characters: a list of 20 members (or the digest's)
+# shows each name cut to this many characters, the last one "…".
+NAME_LIMIT = 32
+
+
+def listed_name(name: str) -> str:
+    """A member's name as lists and the digest show it: at most ``NAME_LIMIT`` characters."""
+    return name if len(name) <= NAME_LIMIT else name[: NAME_LIMIT - 1] + "…"
+
+
 def file_stem(title: str, *parts: str) -> str:
     """A file name without extension: the community's title as a slug, then ``parts``.
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
@@ -19,13 +18,12 @@ from hearth.domain.calendar import local_day
 from hearth.domain.cohorts import DEFAULT_COHORTS, MAX_COHORTS, RetentionTable
 from hearth.domain.errors import InvalidArgument
 from hearth.domain.members import CommunityProfile, MemberProfile
-from hearth.handlers import digest_texts, segments_texts
+from hearth.handlers import digest_texts
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import IsOperator, OperatorDirectory
-from hearth.handlers.people import is_group
-from hearth.handlers.personal import chosen_operated_community, start_link_markup
-from hearth.handlers.private_answers import community_or_picker
-from hearth.services import charts, members
+from hearth.handlers.personal import chosen_operated_community
+from hearth.handlers.private_answers import community_or_picker, deliver_in_private
+from hearth.services import charts
 from hearth.services.cohorts import retention_table
 from hearth.services.directory import Directory
 from hearth.services.ports import Clock, UnitOfWork
@@ -145,21 +143,20 @@ async def send_privately(
     directory: Directory,
     command: str,
 ) -> None:
-    """Send the report to the operator in private. From a group: "sent in private", or, if
-    they cannot be written to, how to open the private chat, and nothing of the report."""
-    if not is_group(message.chat):
-        await send_report(bot, message.chat.id, report)
-        return
-    if member is not None and member.writable:
-        try:
-            await send_report(bot, member.id, report)
-        except TelegramForbiddenError:
-            await members.set_reachable(uow, directory, member_id=member.id, reachable=False)
-        else:
-            await message.reply(segments_texts.sent_in_private())
-            return
-    await message.reply(
-        segments_texts.start_me_first(command), reply_markup=await start_link_markup(bot, community)
+    """Send the report to the operator in private (see ``deliver_in_private``)."""
+
+    async def send(chat_id: int) -> None:
+        await send_report(bot, chat_id, report)
+
+    await deliver_in_private(
+        message,
+        send,
+        bot=bot,
+        community=community,
+        member=member,
+        uow=uow,
+        directory=directory,
+        command=command,
     )
 
 

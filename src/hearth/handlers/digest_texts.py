@@ -11,7 +11,7 @@ from hearth.domain.cohorts import MAX_COHORTS, Movement, RetentionTable
 from hearth.domain.lifecycle import Stage
 from hearth.domain.rfm import Segment
 from hearth.handlers.events_texts import moment
-from hearth.handlers.segments_texts import segment_name, stage_name
+from hearth.handlers.segments_texts import segment_name, short_name, stage_name
 from hearth.handlers.texts import change, quote
 from hearth.services.charts import ChartText
 from hearth.services.digest import PERIOD_DAYS, Digest, Listing
@@ -111,7 +111,7 @@ _SEGMENTS = frozenset(segment.value for segment in Segment)
 def _member_line(member: Movement) -> str:
     star = "⭐ " if member.high_value else ""
     segment = segment_name(Segment(member.into)) if member.into in _SEGMENTS else None
-    name = quote(member.name)
+    name = short_name(member.name)
     return f"{star}{name} — {segment}" if segment else f"{star}{name}"
 
 

@@ -76,7 +76,7 @@ async def show_member(
 ) -> None:
     reference = parse_reference(message, command)
     if community is not None:  # in the group: about this community, answered in private
-        shown = await members.current_member(uow, community.id, reference)
+        shown = await members.member_or_former(uow, community.id, reference)
         text = await _card_text(uow, community, shown, clock)
         await answer_in_private(
             message,
@@ -115,7 +115,7 @@ async def show_member_of(
     if chosen is None:
         return
     community, shown_on = chosen
-    shown = await members.current_member(uow, community.id, str(callback_data.member_id))
+    shown = await members.member_or_former(uow, community.id, str(callback_data.member_id))
     await query.answer()
     await shown_on.answer(await _card_text(uow, community, shown, clock))
 
@@ -126,7 +126,8 @@ async def _card_text(
     shown: MemberProfile | None,
     clock: Clock,
 ) -> str:
-    """The member's card, or "unknown member" when they are not a member of ``community``."""
+    """The member's card, or "unknown member" when they never were in ``community`` (a
+    member who left keeps their card, with the day they left)."""
     if community is None or shown is None:
         return texts.unknown_member()
     found = await member_card(uow, community, shown.id, now=clock.now())

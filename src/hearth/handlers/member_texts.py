@@ -15,7 +15,7 @@ from aiogram.utils.i18n import ngettext
 from hearth.domain.activity import ActivityKind
 from hearth.domain.calendar import local_day
 from hearth.domain.lifecycle import Activation, StageChange
-from hearth.handlers.segments_texts import HIGH_VALUE, segment_name, stage_name
+from hearth.handlers.segments_texts import HIGH_VALUE, listed, segment_name, stage_name
 from hearth.handlers.texts import quote, tier_name
 from hearth.services.member_card import REMINDER_KINDS, MemberCard
 
@@ -111,7 +111,7 @@ def _standing(member: MemberCard) -> list[str]:
             rfm += " · " + _("{mark} high value").format(mark=HIGH_VALUE)
         lines.append(rfm)
     tags = member.record.tags
-    lines.append(_("Tags: {tags}").format(tags=", ".join(map(quote, tags)) if tags else "—"))
+    lines.append(_("Tags: {tags}").format(tags=listed(tags) if tags else "—"))
     return lines
 
 

@@ -13,7 +13,7 @@ from hearth.domain.errors import InvalidArgument, NotAnOperator
 from hearth.domain.members import CommunityProfile
 from hearth.handlers import keyboards, switches, texts
 from hearth.handlers.callbacks import StatsChoice
-from hearth.handlers.filters import IsOperator, OperatorDirectory
+from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
 from hearth.services import communities, reports
 from hearth.services.ports import Clock, UnitOfWork
 
@@ -25,8 +25,9 @@ def build() -> Router:
     router = Router(name="operators")
     # The operator check runs after the command matched: other messages never pay for it.
     router.message.register(stats, Command("stats"), IsOperator())
+    # The picker lives in private: figures are never posted under a group message.
     router.callback_query.register(
-        stats_for, StatsChoice.filter(F.days.in_(set(_PERIODS.values()))), IsOperator()
+        stats_for, StatsChoice.filter(F.days.in_(set(_PERIODS.values()))), InPrivate(), IsOperator()
     )
     switches.register(
         router,

@@ -195,7 +195,7 @@ async def forget_answered(
     if not await operators.is_operator(bot, community_id, query.from_user.id):
         raise NotAnOperator()
     await query.answer()
-    member = await members.current_member(uow, community_id, str(pending["member_id"]))
+    member = await members.member_or_former(uow, community_id, str(pending["member_id"]))
     if member is None:
         await replace_message(query, texts.unknown_member(), None)
         return

@@ -5,7 +5,7 @@ private chat, and the group only hears where to look.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
@@ -60,17 +60,49 @@ async def answer_in_private(
     markup: InlineKeyboardMarkup | None = None,
     document: BufferedInputFile | None = None,
 ) -> None:
-    """Answer with ``text`` (the caption when there is a ``document``) in private.
+    """Answer with ``text`` (the caption when there is a ``document``) in private, as
+    ``deliver_in_private`` says."""
 
-    From a group: in the operator's private chat, and "sent in private" in the group; when
-    the bot cannot write to them there, the group gets how to open the chat instead.
+    async def send(chat_id: int) -> None:
+        if document is None:
+            await bot.send_message(chat_id, text, reply_markup=markup)
+        else:
+            await bot.send_document(chat_id, document, caption=text, reply_markup=markup)
+
+    await deliver_in_private(
+        message,
+        send,
+        bot=bot,
+        community=community,
+        member=member,
+        uow=uow,
+        directory=directory,
+        command=command,
+    )
+
+
+async def deliver_in_private(
+    message: Message,
+    send: Callable[[int], Awaitable[None]],
+    *,
+    bot: Bot,
+    community: CommunityProfile | None,
+    member: MemberProfile | None,
+    uow: UnitOfWork,
+    directory: Directory,
+    command: str,
+) -> None:
+    """Run ``send(chat_id)`` for the chat the answer belongs in: the one the command came
+    from in private; from a group, the operator's private chat, and "sent in private" in
+    the group. When the bot cannot write to them there, the group gets how to open the
+    chat instead, and nothing of the answer.
     """
     if not is_group(message.chat) or community is None:
-        await _send(bot, message.chat.id, text, markup, document)
+        await send(message.chat.id)
         return
     if member is not None and can_write_privately(member):
         try:
-            await _send(bot, member.id, text, markup, document)
+            await send(member.id)
         except TelegramForbiddenError:
             await members.set_reachable(uow, directory, member_id=member.id, reachable=False)
         else:
@@ -79,16 +111,3 @@ async def answer_in_private(
     await message.reply(
         words.start_me_first(command), reply_markup=await start_link_markup(bot, community)
     )
-
-
-async def _send(
-    bot: Bot,
-    chat_id: int,
-    text: str,
-    markup: InlineKeyboardMarkup | None,
-    document: BufferedInputFile | None,
-) -> None:
-    if document is None:
-        await bot.send_message(chat_id, text, reply_markup=markup)
-    else:
-        await bot.send_document(chat_id, document, caption=text, reply_markup=markup)

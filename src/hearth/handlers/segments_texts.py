@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from aiogram.utils.i18n import gettext as _
@@ -10,12 +11,22 @@ from aiogram.utils.i18n import ngettext
 
 from hearth.domain.lifecycle import Stage
 from hearth.domain.rfm import HIGH_VALUE_PERCENT, Segment
-from hearth.domain.segments import ListKind, MemberRecord, Selection, StandingsSummary
+from hearth.domain.segments import (
+    ListKind,
+    MemberRecord,
+    Selection,
+    StandingsSummary,
+    listed_name,
+)
 from hearth.handlers.texts import TIER_NAMES, quote
 from hearth.services.export import ExportKind
 from hearth.services.segments import MAX_TAGS_AT_ONCE, MemberPage, TagCounts
 
 HIGH_VALUE = "⭐"
+# Telegram refuses a message over 4,096 characters: what a list shows of a member is bounded
+# (names: ``domain.segments.listed_name``).
+SHOWN_TAGS = 30  # a member's tags in one line; the rest are counted
+LISTED_TAGS = 40  # tags per section of /tags, the most used first; the rest are counted
 
 STAGE_NAMES = {
     Stage.NEW: __("New"),
@@ -128,9 +139,18 @@ def member_page(result: MemberPage) -> str:
     return "\n".join(lines)
 
 
+def short_name(name: str) -> str:
+    """A member's name as a list shows it (``listed_name``), escaped."""
+    return quote(listed_name(name))
+
+
+def more(count: int) -> str:
+    return ngettext("… and {count} more", "… and {count} more", count).format(count=count)
+
+
 def member_line(member: MemberRecord, today: date) -> str:
     """ "Alice Lee @alice — Gold · active 3 days ago ⭐"."""
-    who = quote(member.name or str(member.member_id))
+    who = short_name(member.name or str(member.member_id))
     if member.handle:
         who += f" {quote(member.handle)}"
     details = [str(TIER_NAMES.get(member.tier, member.tier)), idle(member.idle_days(today))]
@@ -176,11 +196,10 @@ def tags_overview(title: str, counts: TagCounts) -> str:
     if not counts.operator and not counts.automatic:
         lines.append(_("No tags yet."))
     if counts.operator:
-        lines += ["", _("<b>Operator tags</b>")]
-        lines += [f"{quote(name)}: {count}" for name, count in counts.operator.items()]
+        lines += ["", _("<b>Operator tags</b>"), *_tag_counts(counts.operator)]
     if counts.automatic:
         lines += ["", _("<b>Automatic tags</b> (recomputed every night)")]
-        lines += [f"{quote(name)}: {count}" for name, count in counts.automatic.items()]
+        lines += _tag_counts(counts.automatic)
     lines += [
         "",
         _(
@@ -189,6 +208,14 @@ def tags_overview(title: str, counts: TagCounts) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def _tag_counts(counts: dict[str, int]) -> list[str]:
+    """ "vip: 12" for the ``LISTED_TAGS`` most used tags, then how many more there are."""
+    lines = [f"{quote(name)}: {count}" for name, count in list(counts.items())[:LISTED_TAGS]]
+    if len(counts) > LISTED_TAGS:
+        lines.append(more(len(counts) - LISTED_TAGS))
+    return lines
 
 
 def tag_usage(command: str) -> str:
@@ -208,11 +235,21 @@ def too_many_tags() -> str:
     return _("At most {count} tags at once.").format(count=MAX_TAGS_AT_ONCE)
 
 
-def listed(tags: list[str]) -> str:
-    return ", ".join(quote(tag) for tag in tags) if tags else _("none")
+def listed(tags: Sequence[str]) -> str:
+    """ "vip, track-day": the first ``SHOWN_TAGS`` tags, then how many more there are."""
+    if not tags:
+        return _("none")
+    shown = ", ".join(quote(tag) for tag in tags[:SHOWN_TAGS])
+    return shown if len(tags) <= SHOWN_TAGS else f"{shown} {more(len(tags) - SHOWN_TAGS)}"
 
 
-def tagged(name: str, added: list[str], tags: list[str]) -> str:
+def tagged(name: str, added: list[str], tags: list[str] | None) -> str:
+    """What /tag did; with the member's tags now unless ``tags`` is None (in the group,
+    where the operator's other tags on the member are nobody else's business)."""
+    if tags is None:
+        if not added:
+            return _("{name} already has these tags.").format(name=quote(name))
+        return _("Tagged {name}: {added}.").format(name=quote(name), added=listed(added))
     if not added:
         return _("{name} already has these tags. Their tags: {tags}.").format(
             name=quote(name), tags=listed(tags)
@@ -222,7 +259,12 @@ def tagged(name: str, added: list[str], tags: list[str]) -> str:
     )
 
 
-def untagged(name: str, removed: list[str], tags: list[str]) -> str:
+def untagged(name: str, removed: list[str], tags: list[str] | None) -> str:
+    """What /untag did; with the member's tags now unless ``tags`` is None (as ``tagged``)."""
+    if tags is None:
+        if not removed:
+            return _("{name} has none of these tags.").format(name=quote(name))
+        return _("Removed {removed} from {name}.").format(name=quote(name), removed=listed(removed))
     if not removed:
         return _("{name} has none of these tags. Their tags: {tags}.").format(
             name=quote(name), tags=listed(tags)

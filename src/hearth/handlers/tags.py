@@ -67,10 +67,13 @@ async def change_tags(
         return
     change = segments.tag if command.command == "tag" else segments.untag
     done = await change(uow, where, target.id, names, actor_id=person.id, now=clock.now())
+    # The group hears only what the operator typed there: the member's other tags stay
+    # with the operators (/tags, /member).
+    tags = None if community is not None else done.tags
     if command.command == "tag":
-        await message.answer(words.tagged(target.first_name, done.changed, done.tags))
+        await message.answer(words.tagged(target.first_name, done.changed, tags))
     else:
-        await message.answer(words.untagged(target.first_name, done.changed, done.tags))
+        await message.answer(words.untagged(target.first_name, done.changed, tags))
 
 
 def _parse(message: Message, command: CommandObject) -> tuple[str, list[str]]:

@@ -307,10 +307,11 @@ def change(figure: Compared) -> str:
         return "="
     arrow = "▲" if moved > 0 else "▼"
     size = round(abs(moved))
+    # "<" opens a tag in HTML parse mode: a bare one makes Telegram refuse the whole message
     if not figure.is_rate:
-        return f"{arrow} {size}%" if size else f"{arrow} <1%"
+        return f"{arrow} {size}%" if size else f"{arrow} &lt;1%"
     if not size:
-        return _("{arrow} <1 pt").format(arrow=arrow)
+        return quote(_("{arrow} <1 pt").format(arrow=arrow))
     return ngettext("{arrow} {points} pt", "{arrow} {points} pts", size).format(
         arrow=arrow, points=size
     )

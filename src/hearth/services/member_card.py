@@ -108,11 +108,11 @@ async def find_member(
     uow: UnitOfWork, communities: Sequence[CommunityProfile], reference: str
 ) -> tuple[MemberProfile | None, list[CommunityProfile]]:
     """The member ``reference`` (@username or id) names, and which of ``communities`` they
-    currently belong to; (None, []) when they belong to none of them."""
+    belong or belonged to; (None, []) when they never were in any of them."""
     found: MemberProfile | None = None
     where: list[CommunityProfile] = []
     for community in communities:
-        member = await members.current_member(uow, community.id, reference)
+        member = await members.member_or_former(uow, community.id, reference)
         if member is not None:
             found = member
             where.append(community)

@@ -229,6 +229,21 @@ async def current_member(
 ) -> MemberProfile | None:
     """The current member of the community named by ``reference`` (a ``MEMBER_REFERENCE``);
     None when nobody by that name or id belongs to it now."""
+    return await _member_named(uow, community_id, reference, former_too=False)
+
+
+async def member_or_former(
+    uow: UnitOfWork, community_id: int, reference: str
+) -> MemberProfile | None:
+    """The member of the community named by ``reference``, current or one who left (their
+    card and their right to be forgotten outlive the membership); None when nobody by that
+    name or id ever belonged to it."""
+    return await _member_named(uow, community_id, reference, former_too=True)
+
+
+async def _member_named(
+    uow: UnitOfWork, community_id: int, reference: str, *, former_too: bool
+) -> MemberProfile | None:
     if reference.startswith("@"):
         member = await uow.members.by_username(reference)
     else:
@@ -237,4 +252,6 @@ async def current_member(
     if member is None:
         return None
     membership = await uow.memberships.get(community_id, member.id)
-    return member if membership is not None and membership.is_current else None
+    if membership is None or not (former_too or membership.is_current):
+        return None
+    return member

@@ -630,8 +630,9 @@ class EngagementRepository(Protocol):
     async def member_facts(
         self, community_id: int, today: date, timezone: str, rules: LifecycleRules
     ) -> list[MemberFacts]:
-        """Every membership (current or not): its activity as of ``today`` and, for current
-        members, recency, frequency and value over the RFM window."""
+        """Every membership (current or not): its activity as of ``today``, its stored
+        standing and, for current members, recency, frequency and value over the RFM window,
+        tier, habits and interests."""
         ...
 
     async def stage_states(self, community_id: int) -> dict[int, StageState]: ...

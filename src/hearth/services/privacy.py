@@ -20,9 +20,12 @@ should not silently vanish); once sent, a later erasure blanks them like the oth
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from hearth.domain.segments import NAME_LIMIT
 from hearth.services.directory import Directory
 from hearth.services.ports import UnitOfWork
 
@@ -43,6 +46,17 @@ class Erasure:
     mentions: int  # other messages of their communities that named them
 
 
+def mention_forms(names: Iterable[str]) -> list[str]:
+    """What to look for in a delivered message that named the member by one of ``names``:
+    the name's first ``NAME_LIMIT`` - 1 characters (lists and the digest cut long names
+    there), as they are and HTML-escaped (as a message in HTML parse mode holds them)."""
+    forms: dict[str, None] = {}
+    for name in names:
+        start = name[: NAME_LIMIT - 1]
+        forms |= dict.fromkeys([start, html.escape(start, quote=False)])
+    return list(forms)
+
+
 async def forget(
     uow: UnitOfWork,
     directory: Directory,
@@ -57,7 +71,7 @@ async def forget(
     operator of ``community_id``). Forgetting twice is harmless. Does not commit."""
     privacy = uow.privacy
     # read before they go: group messages that named the member are found by these
-    names = [name for name in await privacy.names(member_id) if name != anonymous_name]
+    names = mention_forms(name for name in await privacy.names(member_id) if name != anonymous_name)
     erasure = Erasure(
         member=await privacy.anonymise(member_id, name=anonymous_name, now=now),
         birthday=await privacy.delete_birthday(member_id),

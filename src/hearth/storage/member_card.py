@@ -2,27 +2,23 @@
 and what they did in the community. It never writes and never commits.
 
 Each read is about one member of one community, so each goes straight to that member's
-rows through the (community, member) indexes; nothing here scans a community.
+rows through the (community, member) indexes; nothing here scans a community. The record
+is read with the columns and shape of a list's (``storage/segments.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Row, and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlmodel import col
 
 from hearth.domain.activity import PARTICIPATION_KINDS, ActivityKind, ActivityRecord
 from hearth.domain.delivery import OutboxStatus
 from hearth.domain.events import Event, RsvpStatus
-from hearth.domain.lifecycle import Stage
-from hearth.domain.rfm import Segment
-from hearth.domain.segments import MemberRecord, StoredStanding
-from hearth.domain.streaks import StreakState
+from hearth.domain.segments import MemberRecord
 from hearth.storage import tables
-from hearth.storage.engagement import MembershipStageRow
 from hearth.storage.events import _EVENT_COLUMNS, AttendanceRow, EventRow, RsvpRow, _event
 from hearth.storage.outbox import OutboxRow
 from hearth.storage.quizzes import QuizAnswerRow
@@ -32,29 +28,10 @@ from hearth.storage.repositories import (
     _as_date,
     _Repository,
 )
+from hearth.storage.segments import _COLUMNS, _record, _selected
 from hearth.storage.tags import SqlTagRepository
 
 _PARTICIPATION = sorted(kind.value for kind in PARTICIPATION_KINDS)
-_STANDING = MembershipStageRow
-_RECORD_COLUMNS = (
-    col(tables.Member.first_name),
-    col(tables.Member.last_name),
-    col(tables.Member.username),
-    col(tables.Member.forgotten_at),
-    col(tables.Membership.joined_at),
-    col(tables.Membership.left_at),
-    col(tables.Membership.tier),
-    col(_STANDING.stage),
-    col(_STANDING.since),
-    col(_STANDING.computed_on),
-    col(_STANDING.segment),
-    col(_STANDING.segment_since),
-    col(_STANDING.recency_score),
-    col(_STANDING.frequency_score),
-    col(_STANDING.value_score),
-    col(_STANDING.high_value),
-    col(_STANDING.tags),
-)
 
 
 class SqlMemberCardQueries(_Repository):
@@ -63,24 +40,9 @@ class SqlMemberCardQueries(_Repository):
     async def record(self, community_id: int, member_id: int) -> MemberRecord | None:
         """The member's names, membership, stored standing, operator tags, balance, latest
         check-in and last active day; None when they never were a member of the community."""
-        membership = tables.Membership
+        mine = col(tables.Membership.member_id) == member_id
         row = (
-            await self.session.execute(
-                select(*_RECORD_COLUMNS)
-                .select_from(membership)
-                .join(tables.Member, col(tables.Member.id) == col(membership.member_id))
-                .outerjoin(
-                    _STANDING,
-                    and_(
-                        col(_STANDING.community_id) == col(membership.community_id),
-                        col(_STANDING.member_id) == col(membership.member_id),
-                    ),
-                )
-                .where(
-                    col(membership.community_id) == community_id,
-                    col(membership.member_id) == member_id,
-                )
-            )
+            await self.session.execute(_selected(select(*_COLUMNS), community_id, None).where(mine))
         ).one_or_none()
         if row is None:
             return None
@@ -88,7 +50,6 @@ class SqlMemberCardQueries(_Repository):
         points = SqlPointsRepository(self.session, self.dialect)
         checkins = SqlCheckinRepository(self.session, self.dialect)
         return _record(
-            member_id,
             row,
             operator_tags=tuple(await tags.of_member(community_id, member_id)),
             balance=await points.balance(community_id, member_id),
@@ -205,47 +166,3 @@ class SqlMemberCardQueries(_Repository):
             .group_by(kind)
         )
         return {str(name): int(count) for name, count in result}
-
-
-def _record(
-    member_id: int,
-    row: Row[*tuple[Any, ...]],
-    *,
-    operator_tags: tuple[str, ...],
-    balance: int,
-    streak: StreakState | None,
-    last_active_on: date | None,
-) -> MemberRecord:
-    (
-        first_name, last_name, username, forgotten_at, joined_at, left_at, tier, stage, since,
-        computed_on, segment, segment_since, recency, frequency, value, high_value, tags,
-    ) = row  # fmt: skip
-    standing = None
-    if stage is not None:
-        standing = StoredStanding(
-            stage=Stage(stage),
-            since=_as_date(since),
-            computed_on=_as_date(computed_on),
-            segment=None if segment is None else Segment(segment),
-            segment_since=None if segment_since is None else _as_date(segment_since),
-            recency=recency,
-            frequency=frequency,
-            value=value,
-            high_value=bool(high_value),
-            tags=tuple(str(tag) for tag in tags or ()),
-        )
-    return MemberRecord(
-        member_id=member_id,
-        first_name=str(first_name),
-        last_name=last_name,
-        username=username,
-        forgotten=forgotten_at is not None,
-        joined_at=joined_at,
-        left_at=left_at,
-        tier=str(tier),
-        standing=standing,
-        operator_tags=operator_tags,
-        balance=balance,
-        streak=streak,
-        last_active_on=last_active_on,
-    )
