@@ -332,3 +332,21 @@ async def operator_digest(uow_factory: UnitOfWorkFactory) -> str | None:
         [row] = await uow.session.scalars(select(OutboxRow).where(OutboxRow.chat_id == 7))
         text = json.loads(row.payload).get("text")
         return None if text is None else str(text)
+
+
+async def test_the_nightly_recompute_gives_a_forgotten_member_no_tags_again(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await club(uow_factory)
+    await forget_alice(uow_factory, Directory())
+    async with uow_factory() as uow:  # both keep taking part, every morning
+        await uow.activity.add_many(
+            ActivityRecord(GROUP, member_id, ActivityKind.REACTION, at, at.date())
+            for member_id in (ALICE, BORIS)
+            for at in (LATER - timedelta(days=days, hours=1) for days in range(12))
+        )
+        await recompute(uow, CLUB, LATER.date(), LifecycleRules())
+        await uow.commit()
+
+    assert (await personal_data(uow_factory, ALICE))["automatic_tags"] == []
+    assert "morning" in (await personal_data(uow_factory, BORIS))["automatic_tags"]

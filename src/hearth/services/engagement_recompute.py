@@ -64,8 +64,8 @@ async def recompute(
 
     Stages settle against the stored ones (hysteresis); each stage change is recorded with
     its day. RFM ranks current members only; members who left keep a stage (churned) and
-    no scores or tags. A member keeps the day they entered their segment while it stays the
-    same. Does not commit.
+    no scores or tags; members who had their data erased get no tags. A member keeps the
+    day they entered their segment while it stays the same. Does not commit.
     """
     with _cycle_collector_paused():
         return await _recompute(uow, community, today, rules)
@@ -75,7 +75,8 @@ async def _recompute(
     uow: UnitOfWork, community: CommunityProfile, today: date, rules: LifecycleRules
 ) -> Recomputed:
     facts = await uow.engagement.member_facts(community.id, today, community.timezone, rules)
-    standings, changes, found = _settle(community.id, facts, today, rules)
+    forgotten = await uow.engagement.forgotten_members(community.id)
+    standings, changes, found = _settle(community.id, facts, today, rules, forgotten)
     await uow.engagement.save_standings(community.id, today, standings)
     await uow.engagement.add_changes(community.id, changes)
     return found  # the standings are freed here, before the collector runs again
@@ -101,9 +102,14 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 
 def _settle(
-    community_id: int, facts: list[MemberFacts], today: date, rules: LifecycleRules
+    community_id: int,
+    facts: list[MemberFacts],
+    today: date,
+    rules: LifecycleRules,
+    forgotten: frozenset[int] = frozenset(),
 ) -> tuple[list[MemberStanding], list[tuple[int, StageChange]], Recomputed]:
-    """Every membership's standing, the stage changes, and what they add up to."""
+    """Every membership's standing, the stage changes, and what they add up to. Members who
+    had their personal data erased get no tags: tags are personal data (``/forget_me``)."""
     # scores come in the order of the current members' facts
     scores = iter(score_community([each.rfm for each in facts if each.rfm is not None], today))
     tags = _AutomaticTags()
@@ -129,7 +135,13 @@ def _settle(
             stored_since=None if previous is None else previous.segment_since,
         )
         standings.append(
-            MemberStanding(member_id, settled.state, score, tags.of(each), segment_since=since)
+            MemberStanding(
+                member_id,
+                settled.state,
+                score,
+                () if member_id in forgotten else tags.of(each),
+                segment_since=since,
+            )
         )
         if settled.change is not None:
             changes.append((member_id, settled.change))

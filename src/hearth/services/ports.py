@@ -637,6 +637,10 @@ class EngagementRepository(Protocol):
 
     async def stage_states(self, community_id: int) -> dict[int, StageState]: ...
 
+    async def forgotten_members(self, community_id: int) -> frozenset[int]:
+        """Members of the community (current or not) whose personal data was erased."""
+        ...
+
     async def last_computed_on(self, community_id: int) -> date | None: ...
 
     async def save_standings(

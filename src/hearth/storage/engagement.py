@@ -492,6 +492,21 @@ class SqlEngagementRepository(_Repository):
         )
         return [earned, attended, redeemed]
 
+    async def forgotten_members(self, community_id: int) -> frozenset[int]:
+        """Members of the community (current or not) whose personal data was erased: few,
+        so one indexed pass over the memberships joined to the member rows."""
+        membership = tables.Membership
+        member_id = col(membership.member_id)
+        result = await self.session.execute(
+            select(member_id)
+            .join(tables.Member, col(tables.Member.id) == member_id)
+            .where(
+                col(membership.community_id) == community_id,
+                col(tables.Member.forgotten_at).is_not(None),
+            )
+        )
+        return frozenset(int(row[0]) for row in result)
+
     async def stage_states(self, community_id: int) -> dict[int, StageState]:
         """The stored stage of every membership that has one."""
         result = await self.session.execute(
