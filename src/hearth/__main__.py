@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from hearth.domain.lifecycle import LifecycleRules
     from hearth.services.engagement_recompute import Recomputed
     from hearth.services.quizzes import ImportReport
-    from hearth.storage.unit_of_work import SqlUnitOfWork
+    from hearth.storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 
 app = typer.Typer(
     help="Hearth: a community-operations Telegram bot (check-ins, points, engagement, nudges).",
@@ -49,6 +49,16 @@ def _settings(**overrides: object) -> Settings:
             for e in error.errors()
         )
         _fail(f"invalid configuration: {problems}")
+
+
+def _database_url(given: str | None) -> str:
+    """The database a one-shot command works on: the one given, else the configured one."""
+    return given or _settings().database_url
+
+
+def _database_option(purpose: str) -> object:
+    """``--database-url``: the database to ``purpose``, HEARTH_DATABASE_URL unless given."""
+    return typer.Option(help=f"Database to {purpose} (default: HEARTH_DATABASE_URL).")
 
 
 def _logging(level: str) -> None:
@@ -118,14 +128,12 @@ def simulate(
 
 @app.command()
 def migrate(
-    database_url: Annotated[
-        str | None, typer.Option(help="Database to upgrade (default: HEARTH_DATABASE_URL).")
-    ] = None,
+    database_url: Annotated[str | None, _database_option("upgrade")] = None,
 ) -> None:
     """Upgrade the database schema to the newest version; existing data is kept."""
     from hearth.storage.migrate import head_revision, upgrade_database
 
-    url = database_url or _settings().database_url
+    url = _database_url(database_url)
     upgrade_database(url)
     typer.echo(f"Database is at revision {head_revision()} (the newest).")
 
@@ -135,12 +143,10 @@ def outbox(
     community: Annotated[
         int | None, typer.Option(help="Only this community's messages (its chat id).")
     ] = None,
-    database_url: Annotated[
-        str | None, typer.Option(help="Database to read (default: HEARTH_DATABASE_URL).")
-    ] = None,
+    database_url: Annotated[str | None, _database_option("read")] = None,
 ) -> None:
     """Messages the bot queued on its own initiative: waiting, sent, failed and why."""
-    url = database_url or _settings().database_url
+    url = _database_url(database_url)
     counts = asyncio.run(_outbox_counts(url, community))
     scope = f"community {community}" if community is not None else "all communities"
     typer.echo(f"Outbox ({scope}): {counts.total} messages")
@@ -153,16 +159,22 @@ def outbox(
 
 
 @contextlib.asynccontextmanager
-async def _unit_of_work(database_url: str) -> AsyncIterator[SqlUnitOfWork]:
-    """One unit of work on its own engine, disposed of afterwards (for one-shot commands)."""
+async def _units_of_work(database_url: str) -> AsyncIterator[UnitOfWorkFactory]:
+    """Units of work on their own engine, disposed of afterwards (for one-shot commands)."""
     from hearth.storage.engine import create_engine, unit_of_work_factory
 
     engine = create_engine(database_url)
     try:
-        async with unit_of_work_factory(engine)() as uow:
-            yield uow
+        yield unit_of_work_factory(engine)
     finally:
         await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def _unit_of_work(database_url: str) -> AsyncIterator[SqlUnitOfWork]:
+    """One unit of work on its own engine, disposed of afterwards."""
+    async with _units_of_work(database_url) as units, units() as uow:
+        yield uow
 
 
 async def _outbox_counts(database_url: str, community: int | None) -> OutboxCounts:
@@ -177,13 +189,11 @@ def recompute(
     community: Annotated[
         int | None, typer.Option(help="Only this community (its chat id); default: all active.")
     ] = None,
-    database_url: Annotated[
-        str | None, typer.Option(help="Database to update (default: HEARTH_DATABASE_URL).")
-    ] = None,
+    database_url: Annotated[str | None, _database_option("update")] = None,
 ) -> None:
     """Recompute lifecycle stages, RFM segments and tags now (the bot does it nightly)."""
     settings = _settings()
-    url = database_url or settings.database_url
+    url = _database_url(database_url)
     started = time.perf_counter()
     done = asyncio.run(_recompute(url, community, settings.lifecycle))
     seconds = time.perf_counter() - started
@@ -204,15 +214,9 @@ async def _recompute(
     database_url: str, community: int | None, rules: LifecycleRules
 ) -> list[Recomputed]:
     from hearth.services.engagement_recompute import recompute_now
-    from hearth.storage.engine import create_engine, unit_of_work_factory
 
-    engine = create_engine(database_url)
-    try:
-        return await recompute_now(
-            unit_of_work_factory(engine), datetime.now(UTC), rules, community_id=community
-        )
-    finally:
-        await engine.dispose()
+    async with _units_of_work(database_url) as units:
+        return await recompute_now(units, datetime.now(UTC), rules, community_id=community)
 
 
 def _counted(counts: Iterable[tuple[str, int]]) -> str:
@@ -225,9 +229,7 @@ def _counted(counts: Iterable[tuple[str, int]]) -> str:
 def import_quiz(
     file: Annotated[Path, typer.Argument(help="Questions as .yaml/.yml, .csv or .json.")],
     community: Annotated[int, typer.Option(help="The community's Telegram chat id.")],
-    database_url: Annotated[
-        str | None, typer.Option(help="Database to write (default: HEARTH_DATABASE_URL).")
-    ] = None,
+    database_url: Annotated[str | None, _database_option("write")] = None,
 ) -> None:
     """Add questions to a community's quiz bank; every rejected row is listed with its reason."""
     from hearth.services.quiz_files import UnreadableFile, format_of, read_records
@@ -241,7 +243,7 @@ def import_quiz(
         records = read_records(file.read_bytes(), file_format)
     except UnreadableFile as problem:
         _fail(f"could not read {file.name}: {problem.reason}")
-    url = database_url or _settings().database_url
+    url = _database_url(database_url)
     report = asyncio.run(_import_questions(url, community, records))
     if report is None:
         _fail(f"community {community} is not known here; add the bot to the group first")
@@ -274,12 +276,10 @@ def export_data(
     out: Annotated[
         Path | None, typer.Option(help="File to write (default: a dated name in this folder).")
     ] = None,
-    database_url: Annotated[
-        str | None, typer.Option(help="Database to read (default: HEARTH_DATABASE_URL).")
-    ] = None,
+    database_url: Annotated[str | None, _database_option("read")] = None,
 ) -> None:
     """Export one community's members, activity, points ledger or events as a file."""
-    url = database_url or _settings().database_url
+    url = _database_url(database_url)
     written = asyncio.run(_export(url, community, what, file_format, out))
     if written is None:
         _fail(f"community {community} is not known here; add the bot to the group first")

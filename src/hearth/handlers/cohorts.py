@@ -22,7 +22,7 @@ from hearth.handlers import digest_texts
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import IsOperator, OperatorDirectory
 from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import community_or_picker, deliver_in_private
+from hearth.handlers.private_answers import PrivateRequest
 from hearth.services import charts
 from hearth.services.cohorts import retention_table
 from hearth.services.directory import Directory
@@ -50,6 +50,15 @@ class Report:
 
     text: str
     charts: Sequence[Chart]
+
+    async def send(self, bot: Bot, chat_id: int) -> None:
+        await bot.send_message(chat_id, self.text)
+        for chart in self.charts:
+            await bot.send_photo(
+                chat_id,
+                BufferedInputFile(chart.png, filename=chart.filename),
+                caption=chart.caption,
+            )
 
 
 def build() -> Router:
@@ -83,14 +92,12 @@ async def cohorts(
     clock: Clock,
 ) -> None:
     weeks = parse_cohorts(command.args)
-    if community is None:
-        community = await community_or_picker(
-            message, bot, uow, operators, picker_button(f"{ACTION}{weeks}")
-        )
-        if community is None:
-            return
-    report = await cohort_report(uow, community, weeks, clock)
-    await send_privately(message, bot, member, community, report, uow, directory, "cohorts")
+
+    async def compose(where: CommunityProfile) -> Report:
+        return await cohort_report(uow, where, weeks, clock)
+
+    request = PrivateRequest(message, bot, community, member, uow, directory)
+    await request.answer(operators, "cohorts", picker_button(f"{ACTION}{weeks}"), compose)
 
 
 async def cohorts_chosen(
@@ -107,7 +114,7 @@ async def cohorts_chosen(
     weeks = parse_cohorts(callback_data.action.removeprefix(ACTION))
     await query.answer()
     report = await cohort_report(uow, chosen[0], weeks, clock)
-    await send_report(bot, query.from_user.id, report)
+    await report.send(bot, query.from_user.id)
 
 
 async def cohort_report(
@@ -144,25 +151,9 @@ async def send_privately(
     command: str,
 ) -> None:
     """Send the report to the operator in private (see ``deliver_in_private``)."""
-
-    async def send(chat_id: int) -> None:
-        await send_report(bot, chat_id, report)
-
-    await deliver_in_private(
-        message,
-        send,
-        bot=bot,
-        community=community,
-        member=member,
-        uow=uow,
-        directory=directory,
-        command=command,
-    )
+    await PrivateRequest(message, bot, community, member, uow, directory).deliver(command, report)
 
 
 async def send_report(bot: Bot, chat_id: int, report: Report) -> None:
-    await bot.send_message(chat_id, report.text)
-    for chart in report.charts:
-        await bot.send_photo(
-            chat_id, BufferedInputFile(chart.png, filename=chart.filename), caption=chart.caption
-        )
+    """``report.send``, for callers that hold the bot first (the digest preview)."""
+    await report.send(bot, chat_id)

@@ -19,7 +19,7 @@ from hearth.handlers.callbacks import ExportOf
 from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import answer_in_private, community_or_picker
+from hearth.handlers.private_answers import PrivateAnswer, PrivateRequest
 from hearth.handlers.replies import replace_message
 from hearth.services import export
 from hearth.services.directory import Directory
@@ -63,26 +63,17 @@ async def export_command(
     clock: Clock,
 ) -> None:
     what, file_format = parse_export(command.args)
-    where = community or await community_or_picker(
-        message,
-        bot,
-        uow,
+
+    async def compose(where: CommunityProfile) -> PrivateAnswer:
+        text, document = await _export(uow, where, what, file_format, clock)
+        return PrivateAnswer(text, document=document)
+
+    request = PrivateRequest(message, bot, community, member, uow, directory)
+    await request.answer(
         operators,
+        "export",
         lambda each: ExportOf(community_id=each.id, what=what, file_format=file_format),
-    )
-    if where is None:
-        return
-    text, document = await _export(uow, where, what, file_format, clock)
-    await answer_in_private(
-        message,
-        text,
-        bot=bot,
-        community=community,
-        member=member,
-        uow=uow,
-        directory=directory,
-        command="export",
-        document=document,
+        compose,
     )
 
 
@@ -103,10 +94,7 @@ async def export_of(
     )
     await query.answer()
     await replace_message(query, f"{texts.choose_community()} {texts.quote(community.title)}", None)
-    if document is None:
-        await bot.send_message(query.from_user.id, text)
-    else:
-        await bot.send_document(query.from_user.id, document, caption=text)
+    await PrivateAnswer(text, document=document).send(bot, query.from_user.id)
 
 
 async def _export(

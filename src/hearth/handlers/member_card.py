@@ -24,7 +24,7 @@ from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.people import message_author
 from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import answer_in_private
+from hearth.handlers.private_answers import PrivateAnswer, PrivateRequest
 from hearth.handlers.segments_keyboards import community_picker
 from hearth.services import members
 from hearth.services.directory import Directory
@@ -78,16 +78,8 @@ async def show_member(
     if community is not None:  # in the group: about this community, answered in private
         shown = await members.member_or_former(uow, community.id, reference)
         text = await _card_text(uow, community, shown, clock)
-        await answer_in_private(
-            message,
-            text,
-            bot=bot,
-            community=community,
-            member=member,
-            uow=uow,
-            directory=directory,
-            command="member",
-        )
+        request = PrivateRequest(message, bot, community, member, uow, directory)
+        await request.deliver("member", PrivateAnswer(text))
         return
     assert message.from_user is not None
     operated = await operators.operated(bot, uow, message.from_user.id)

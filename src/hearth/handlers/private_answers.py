@@ -6,6 +6,9 @@ private chat, and the group only hears where to look.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
@@ -47,38 +50,69 @@ async def community_or_picker(
     return None
 
 
-async def answer_in_private(
-    message: Message,
-    text: str,
-    *,
-    bot: Bot,
-    community: CommunityProfile | None,
-    member: MemberProfile | None,
-    uow: UnitOfWork,
-    directory: Directory,
-    command: str,
-    markup: InlineKeyboardMarkup | None = None,
-    document: BufferedInputFile | None = None,
-) -> None:
-    """Answer with ``text`` (the caption when there is a ``document``) in private, as
-    ``deliver_in_private`` says."""
+class Sendable(Protocol):
+    """An answer that knows how to send itself to a chat."""
 
-    async def send(chat_id: int) -> None:
-        if document is None:
-            await bot.send_message(chat_id, text, reply_markup=markup)
+    async def send(self, bot: Bot, chat_id: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateAnswer:
+    """A text, with its buttons, or the caption of a ``document`` when there is one."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    document: BufferedInputFile | None = None
+
+    async def send(self, bot: Bot, chat_id: int) -> None:
+        if self.document is None:
+            await bot.send_message(chat_id, self.text, reply_markup=self.markup)
         else:
-            await bot.send_document(chat_id, document, caption=text, reply_markup=markup)
+            await bot.send_document(
+                chat_id, self.document, caption=self.text, reply_markup=self.markup
+            )
 
-    await deliver_in_private(
-        message,
-        send,
-        bot=bot,
-        community=community,
-        member=member,
-        uow=uow,
-        directory=directory,
-        command=command,
-    )
+
+@dataclass(frozen=True, slots=True)
+class PrivateRequest:
+    """An operator's command whose answer belongs in private, with what answering needs:
+    ``community`` is the group it was sent in (None in private)."""
+
+    message: Message
+    bot: Bot
+    community: CommunityProfile | None
+    member: MemberProfile | None
+    uow: UnitOfWork
+    directory: Directory
+
+    async def answer(
+        self,
+        operators: OperatorDirectory,
+        command: str,
+        choice: Callable[[CommunityProfile], CallbackData],
+        compose: Callable[[CommunityProfile], Awaitable[Sendable]],
+    ) -> None:
+        """Answer with ``compose(community)`` for the community the command is about: the
+        group's, or in private the operator's only one; for several, a picker whose buttons
+        carry ``choice(community)`` finishes the command instead (``community_or_picker``)."""
+        where = self.community or await community_or_picker(
+            self.message, self.bot, self.uow, operators, choice
+        )
+        if where is not None:
+            await self.deliver(command, await compose(where))
+
+    async def deliver(self, command: str, answer: Sendable) -> None:
+        """Send ``answer`` where ``deliver_in_private`` says."""
+        await deliver_in_private(
+            self.message,
+            partial(answer.send, self.bot),
+            bot=self.bot,
+            community=self.community,
+            member=self.member,
+            uow=self.uow,
+            directory=self.directory,
+            command=command,
+        )
 
 
 async def deliver_in_private(

@@ -25,7 +25,7 @@ from hearth.handlers.callbacks import SegmentExport, SegmentList, SegmentsOf
 from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import answer_in_private, community_or_picker
+from hearth.handlers.private_answers import PrivateAnswer, PrivateRequest
 from hearth.handlers.replies import replace_message
 from hearth.services import export, segments
 from hearth.services.directory import Directory
@@ -57,22 +57,12 @@ async def show_segments(
     operators: OperatorDirectory,
     directory: Directory,
 ) -> None:
-    where = community or await community_or_picker(
-        message, bot, uow, operators, lambda each: SegmentsOf(community_id=each.id)
-    )
-    if where is None:
-        return
-    text, markup = await _overview(uow, where)
-    await answer_in_private(
-        message,
-        text,
-        bot=bot,
-        community=community,
-        member=member,
-        uow=uow,
-        directory=directory,
-        command="segments",
-        markup=markup,
+    async def compose(where: CommunityProfile) -> PrivateAnswer:
+        return PrivateAnswer(*await _overview(uow, where))
+
+    request = PrivateRequest(message, bot, community, member, uow, directory)
+    await request.answer(
+        operators, "segments", lambda each: SegmentsOf(community_id=each.id), compose
     )
 
 
@@ -91,25 +81,14 @@ async def show_tagged(
     name = tag_slug(arguments[0]) if len(arguments) == 1 else None
     if name is None:
         raise InvalidArgument(words.tagged_usage())
-    where = community or await community_or_picker(
-        message, bot, uow, operators, lambda each: buttons.tag_list(each, name)
-    )
-    if where is None:
-        return
-    result = await segments.member_page(
-        uow, where, Selection.of(ListKind.TAG, name), 0, today=_today(where, clock)
-    )
-    await answer_in_private(
-        message,
-        words.member_page(result),
-        bot=bot,
-        community=community,
-        member=member,
-        uow=uow,
-        directory=directory,
-        command="tagged",
-        markup=buttons.page(result),
-    )
+
+    async def compose(where: CommunityProfile) -> PrivateAnswer:
+        selection = Selection.of(ListKind.TAG, name)
+        result = await segments.member_page(uow, where, selection, 0, today=_today(where, clock))
+        return PrivateAnswer(words.member_page(result), buttons.page(result))
+
+    request = PrivateRequest(message, bot, community, member, uow, directory)
+    await request.answer(operators, "tagged", lambda each: buttons.tag_list(each, name), compose)
 
 
 async def segments_of(

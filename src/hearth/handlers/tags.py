@@ -21,7 +21,7 @@ from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.people import message_author
 from hearth.handlers.personal import chosen_operated_community, operated_community
-from hearth.handlers.private_answers import answer_in_private, community_or_picker
+from hearth.handlers.private_answers import PrivateAnswer, PrivateRequest
 from hearth.handlers.replies import replace_message
 from hearth.services import members, segments
 from hearth.services.directory import Directory
@@ -103,23 +103,12 @@ async def show_tags(
     operators: OperatorDirectory,
     directory: Directory,
 ) -> None:
-    where = community or await community_or_picker(
-        message, bot, uow, operators, lambda each: TagsOf(community_id=each.id)
-    )
-    if where is None:
-        return
-    counts = await segments.tag_counts(uow, where)
-    await answer_in_private(
-        message,
-        words.tags_overview(where.title, counts),
-        bot=bot,
-        community=community,
-        member=member,
-        uow=uow,
-        directory=directory,
-        command="tags",
-        markup=buttons.tags(where, counts),
-    )
+    async def compose(where: CommunityProfile) -> PrivateAnswer:
+        counts = await segments.tag_counts(uow, where)
+        return PrivateAnswer(words.tags_overview(where.title, counts), buttons.tags(where, counts))
+
+    request = PrivateRequest(message, bot, community, member, uow, directory)
+    await request.answer(operators, "tags", lambda each: TagsOf(community_id=each.id), compose)
 
 
 async def tags_of(

@@ -101,26 +101,45 @@ async def bot_removed(
     return await _remember(uow, directory, community_id)
 
 
-async def set_welcome(
-    uow: UnitOfWork,
-    directory: Directory,
-    *,
-    community_id: int,
-    enabled: bool,
-    actor_id: int,
-    now: datetime,
-) -> CommunityProfile:
-    """Turn the group welcome for newcomers on or off; recorded in the audit log."""
-    return await _operator_change(
-        uow,
-        directory,
-        community_id,
-        {"welcome_enabled": enabled},
-        action="welcome.enabled" if enabled else "welcome.disabled",
-        details={},
-        actor_id=actor_id,
-        now=now,
-    )
+@dataclass(frozen=True, slots=True)
+class OnOffSetting:
+    """Turns the community's boolean ``column`` on or off for an operator, with an audit row
+    whose action is ``on`` or ``off``: the switches differ only in these."""
+
+    column: str
+    on: str
+    off: str
+
+    async def __call__(
+        self,
+        uow: UnitOfWork,
+        directory: Directory,
+        *,
+        community_id: int,
+        enabled: bool,
+        actor_id: int,
+        now: datetime,
+    ) -> CommunityProfile:
+        return await _operator_change(
+            uow,
+            directory,
+            community_id,
+            {self.column: enabled},
+            action=self.on if enabled else self.off,
+            details={},
+            actor_id=actor_id,
+            now=now,
+        )
+
+
+# The group welcome for newcomers.
+set_welcome = OnOffSetting("welcome_enabled", on="welcome.enabled", off="welcome.disabled")
+# Whether 7+ day streaks are congratulated in the group.
+set_milestone_announcements = OnOffSetting(
+    "announce_milestones", on="milestones.announced", off="milestones.quiet"
+)
+# Whether the community's operators get the weekly digest in private.
+set_digest = OnOffSetting("digest_enabled", on="digest.enabled", off="digest.disabled")
 
 
 async def _fetch(uow: UnitOfWork, community_id: int) -> CommunityProfile:
@@ -149,50 +168,6 @@ async def set_points_rule(
         {"points_rules": rules.settings()},
         action="points.rule",
         details={"rule": name, "value": value},
-        actor_id=actor_id,
-        now=now,
-    )
-
-
-async def set_milestone_announcements(
-    uow: UnitOfWork,
-    directory: Directory,
-    *,
-    community_id: int,
-    enabled: bool,
-    actor_id: int,
-    now: datetime,
-) -> CommunityProfile:
-    """Whether 7+ day streaks are congratulated in the group; audited."""
-    return await _operator_change(
-        uow,
-        directory,
-        community_id,
-        {"announce_milestones": enabled},
-        action="milestones.announced" if enabled else "milestones.quiet",
-        details={},
-        actor_id=actor_id,
-        now=now,
-    )
-
-
-async def set_digest(
-    uow: UnitOfWork,
-    directory: Directory,
-    *,
-    community_id: int,
-    enabled: bool,
-    actor_id: int,
-    now: datetime,
-) -> CommunityProfile:
-    """Whether the community's operators get the weekly digest in private; audited."""
-    return await _operator_change(
-        uow,
-        directory,
-        community_id,
-        {"digest_enabled": enabled},
-        action="digest.enabled" if enabled else "digest.disabled",
-        details={},
         actor_id=actor_id,
         now=now,
     )
