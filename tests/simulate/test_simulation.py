@@ -8,6 +8,7 @@ from pathlib import Path
 from hearth.domain.activity import PARTICIPATION_KINDS
 from hearth.domain.delivery import OutboxStatus
 from hearth.domain.lifecycle import Stage
+from hearth.domain.rfm import Segment
 from hearth.simulate.programme import ProgrammeFigures
 from hearth.simulate.runner import SimulationOptions, SimulationResult, simulate
 
@@ -143,6 +144,13 @@ async def test_a_long_run_settles_members_in_stages_their_habits_deserve_and_dig
     assert by_habit["steady"][Stage.MATURE] >= by_habit["steady"].total() // 2
     assert share("newcomer", Stage.NEW) == 1
     assert sum(c.total() for c in by_habit.values()) == 120  # every member has a stage
+    segments = figures.segments_by_habit
+    slipping = (Segment.AT_RISK, Segment.CANT_LOSE, Segment.HIBERNATING, Segment.LOST)
+    assert sum(segments["fading"][s] for s in slipping) >= 0.8 * segments["fading"].total()
+    thriving = (Segment.CHAMPIONS, Segment.LOYAL, Segment.PROMISING)
+    assert sum(segments["steady"][s] for s in thriving) >= 0.6 * segments["steady"].total()
+    assert segments["left"].total() == 0  # RFM ranks current members only
+    assert 0 < figures.high_value <= 0.3 * figures.segments.total()
 
     assert 10 <= result.digests <= 11  # one a week for 75 days, to the one operator
     assert len(result.digest_charts) == 3

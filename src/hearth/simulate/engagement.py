@@ -12,15 +12,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlmodel import col
+
 from hearth.bot.app import Hearth
 from hearth.domain.calendar import local_day
 from hearth.domain.lifecycle import LifecycleRules, Stage
+from hearth.domain.rfm import Segment
 from hearth.domain.schedules import schedule_from_spec
 from hearth.scheduler import jobs
 from hearth.services import engagement_recompute
 from hearth.simulate.botapi import BotApiStandIn
 from hearth.simulate.community import SyntheticCommunity, SyntheticMember
 from hearth.simulate.programme import Action
+from hearth.storage.engagement import MembershipStageRow
 
 # The habits the synthetic community gives its members, in the order the report prints them.
 HABITS = ("steady", "fading", "quiet", "left", "newcomer")
@@ -46,6 +51,9 @@ class EngagementFigures:
     recomputes: int  # nightly recomputes that ran
     stages: Counter[Stage] = field(default_factory=Counter)
     by_habit: dict[str, Counter[Stage]] = field(default_factory=dict)
+    segments: Counter[Segment] = field(default_factory=Counter)  # current members
+    segments_by_habit: dict[str, Counter[Segment]] = field(default_factory=dict)
+    high_value: int = 0
 
 
 def weekly_digest(hearth: Hearth, queued: list[int]) -> Action:
@@ -112,11 +120,29 @@ async def engagement_figures(
         today = local_day(hearth.clock.now(), profile.timezone)
         await engagement_recompute.recompute(uow, profile, today, LifecycleRules())
         await uow.commit()
-        states = await uow.engagement.stage_states(community.chat_id)
-    stages: Counter[Stage] = Counter(state.stage for state in states.values())
-    by_habit: dict[str, Counter[Stage]] = {habit: Counter() for habit in HABITS}
-    for member in community.members:
-        state = states.get(member.id)
-        if state is not None:
-            by_habit[habit_of(member, days)][state.stage] += 1
-    return EngagementFigures(recomputes, stages, by_habit)
+        result = await uow.session.execute(
+            select(
+                col(MembershipStageRow.member_id),
+                col(MembershipStageRow.stage),
+                col(MembershipStageRow.segment),
+                col(MembershipStageRow.high_value),
+            ).where(col(MembershipStageRow.community_id) == community.chat_id)
+        )
+        standings = {int(row[0]): (Stage(row[1]), row[2], bool(row[3])) for row in result}
+    habits = {member.id: habit_of(member, days) for member in community.members}
+    figures = EngagementFigures(
+        recomputes,
+        by_habit={habit: Counter() for habit in HABITS},
+        segments_by_habit={habit: Counter() for habit in HABITS},
+        high_value=sum(high for _, _, high in standings.values()),
+    )
+    for member_id, (stage, segment, _) in standings.items():
+        figures.stages[stage] += 1
+        if segment is not None:
+            figures.segments[Segment(segment)] += 1
+        habit = habits.get(member_id)
+        if habit is not None:  # (the operator is a member too, with no synthetic habit)
+            figures.by_habit[habit][stage] += 1
+            if segment is not None:
+                figures.segments_by_habit[habit][Segment(segment)] += 1
+    return figures

@@ -121,6 +121,13 @@ def print_engagement(figures: EngagementFigures, echo: Callable[[str], object]) 
         if counts.total():
             row = "".join(f"{counts[stage]:>10}" for stage in stages)
             echo(f"    {habit:<10}{row}")
+    echo(f"RFM segments of current members ({figures.high_value} high-value)")
+    echo("  " + " · ".join(f"{s.value} {n}" for s, n in figures.segments.most_common()))
+    echo("  by synthetic habit (the three commonest):")
+    for habit, segments in figures.segments_by_habit.items():
+        if segments.total():
+            common = ", ".join(f"{s.value} {n}" for s, n in segments.most_common(3))
+            echo(f"    {habit:<10}  {common}")
 
 
 def _figure(value: float | None, spec: str) -> str:
