@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,23 @@ from hearth.simulate.clock import VirtualClock
 from hearth.storage import tables  # noqa: F401 - registers the tables
 from hearth.storage.engine import create_engine, unit_of_work_factory
 from hearth.storage.unit_of_work import UnitOfWorkFactory
-from tests.telegram import TOKEN, RecordingSession, UpdateFeed
+from tests.telegram import REFUSED_TEXTS, TOKEN, RecordingSession, UpdateFeed
 
 POSTGRES_URL = os.environ.get("HEARTH_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("HEARTH_TEST_REDIS_URL")
 
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(autouse=True)
+def telegram_takes_every_text() -> Iterator[None]:
+    """Every text and caption a test's bot sent is one Telegram would take: valid HTML in
+    HTML parse mode, within the length limits (``tests/telegram_html.py``)."""
+    REFUSED_TEXTS.clear()
+    yield
+    refused = list(REFUSED_TEXTS)
+    REFUSED_TEXTS.clear()
+    assert not refused, "Telegram would refuse:\n" + "\n".join(refused)
 
 
 def pytest_report_header() -> list[str]:

@@ -28,6 +28,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, File, InputFile, Message, Update, User
 
 from hearth.simulate import updates
+from tests.telegram_html import CAPTION_LIMIT, MESSAGE_LIMIT, html_problem, shown_length
 
 BOT_ID = 42
 BOT_USERNAME = "hearth_test_bot"
@@ -69,6 +70,23 @@ class Failure:
     status_code: int
     description: str
     retry_after: int | None = None
+
+
+# What Telegram would have refused in the messages of the running test (see conftest).
+REFUSED_TEXTS: list[str] = []
+
+
+def _check_text(method: str, params: dict[str, Any]) -> None:
+    """Note a text or caption Telegram would refuse: HTML it cannot parse (the bot sends
+    HTML by default) or longer than its limits."""
+    for key, limit in (("text", MESSAGE_LIMIT), ("caption", CAPTION_LIMIT)):
+        text = params.get(key)
+        if not isinstance(text, str):
+            continue
+        if params.get("parse_mode") == "HTML" and (problem := html_problem(text)):
+            REFUSED_TEXTS.append(f"{method} {key}: {problem}: {text[:200]!r}")
+        elif shown_length(text) > limit:
+            REFUSED_TEXTS.append(f"{method} {key}: {shown_length(text)} > {limit} characters")
 
 
 class RecordingSession(BaseSession):
@@ -136,6 +154,7 @@ class RecordingSession(BaseSession):
             if isinstance(value, str) and value.startswith("attach://")
         }
         self.calls.append(Call(name, params, uploads))
+        _check_text(name, params)
         chat_id = params.get("chat_id")
         failure = self.failures.get((name, chat_id)) or self.failures.get((name, None))
         if failure is not None:
