@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from openpyxl import load_workbook
 
 from hearth.domain.activity import ActivityKind, ActivityRecord
@@ -245,6 +246,28 @@ async def test_an_export_longer_than_a_batch_holds_every_row_once(
     content, count = await exported(uow_factory, ExportKind.ACTIVITY)
 
     assert count == len(csv_rows(content)) == 117 + len(many)
+
+
+async def test_a_csv_past_its_size_limit_stops_after_the_batch_that_passed_it(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await club(uow_factory)
+    async with uow_factory() as uow:
+        await uow.activity.add_many(
+            ActivityRecord(GROUP, BORIS.id, ActivityKind.REACTION, noon(TODAY), TODAY, update_id=n)
+            for n in range(export.BATCH * 5)
+        )
+        await uow.commit()
+    sink = io.BytesIO()
+
+    async with uow_factory() as uow:
+        with pytest.raises(export.ExportTooLarge):
+            await export.write(
+                uow, CLUB, ExportKind.ACTIVITY, ExportFormat.CSV, sink, today=TODAY, max_bytes=100
+            )
+
+    # one batch written, not the five: a big club's file never piles up in memory
+    assert len(sink.getvalue()) < 2 * len((await exported(uow_factory, ExportKind.ACTIVITY))[0]) / 5
 
 
 async def test_points_export_is_the_ledger(uow_factory: UnitOfWorkFactory) -> None:

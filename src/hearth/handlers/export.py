@@ -107,10 +107,16 @@ async def _export(
     """The file and its caption; no file, and what to do instead, past Telegram's limit."""
     today = local_day(clock.now(), community.timezone)
     content = io.BytesIO()
-    rows = await export.write(uow, community, what, file_format, content, today=today)
-    size = content.getbuffer().nbytes
-    if size > MAX_DOCUMENT_BYTES:
-        return words.export_too_large(-(-size // (1024 * 1024)), community.id, what), None
+    megabytes = -(-MAX_DOCUMENT_BYTES // (1024 * 1024))
+    too_large = words.export_too_large(megabytes, community.id, what)
+    try:
+        rows = await export.write(
+            uow, community, what, file_format, content, today=today, max_bytes=MAX_DOCUMENT_BYTES
+        )
+    except export.ExportTooLarge:
+        return too_large, None
+    if content.getbuffer().nbytes > MAX_DOCUMENT_BYTES:
+        return too_large, None
     document = BufferedInputFile(
         content.getvalue(), filename=export.file_name(community, what, file_format, today)
     )

@@ -291,8 +291,8 @@ def export_caption(title: str, what: ExportKind, rows: int) -> str:
 
 def export_too_large(megabytes: int, community_id: int, what: ExportKind) -> str:
     return _(
-        "The file is too large to send through Telegram ({size} MB). Export it on the "
-        "server: <code>hearth export --community {community} --what {what}</code>"
+        "The file would be larger than the {size} MB Telegram lets me send. Export it on "
+        "the server: <code>hearth export --community {community} --what {what}</code>"
     ).format(size=megabytes, community=community_id, what=what.value)
 
 

@@ -89,19 +89,34 @@ async def write(
     *,
     today: date,
     selection: Selection | None = None,
+    max_bytes: int | None = None,
 ) -> int:
     """Write the export to ``sink`` (a binary file); returns the rows written, the header
     not counted. ``today`` (the community's local day) dates current streaks; ``selection``
-    narrows a members export to one stage, segment or tag."""
+    narrows a members export to one stage, segment or tag. With ``max_bytes``, a CSV that
+    grows past it stops early with ``ExportTooLarge`` instead of filling memory (an XLSX
+    is compressed only when saved: its size is known at the end)."""
     sheet = _sheet(file_format, sink, what.value)
     sheet.append(COLUMNS[what])
     rows = 0
-    async for batch in _rows(uow, community, what, today, selection):
-        for row in batch:
-            sheet.append(row)
-        rows += len(batch)
-    sheet.close()
+    try:
+        async for batch in _rows(uow, community, what, today, selection):
+            for row in batch:
+                sheet.append(row)
+            rows += len(batch)
+            if max_bytes is not None and sheet.written() > max_bytes:
+                raise ExportTooLarge(max_bytes)
+    finally:
+        sheet.close()  # (the sink stays the caller's, open, also when stopped early)
     return rows
+
+
+class ExportTooLarge(Exception):
+    """The file passed the size it may have (``limit`` bytes) while being written."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the export passed {limit} bytes")
+        self.limit = limit
 
 
 async def _rows(
@@ -177,6 +192,10 @@ async def _event_row(uow: UnitOfWork, community: CommunityProfile, event_id: int
 class _Sheet(Protocol):
     def append(self, row: Sequence[Cell]) -> None: ...
 
+    def written(self) -> int:
+        """Bytes written so far (0 when not known before closing)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -198,6 +217,10 @@ class _CsvSheet:
 
     def append(self, row: Sequence[Cell]) -> None:
         self._writer.writerow([self._cell(value) for value in row])
+
+    def written(self) -> int:
+        self._text.flush()
+        return self._text.buffer.tell()
 
     def close(self) -> None:
         self._text.flush()
@@ -227,6 +250,9 @@ class _XlsxSheet:
 
     def append(self, row: Sequence[Cell]) -> None:
         self._sheet.append([self._cell(value) for value in row])
+
+    def written(self) -> int:
+        return 0  # (rows wait in a temporary file until the workbook is saved)
 
     def close(self) -> None:
         self._book.save(self._sink)
