@@ -12,10 +12,9 @@ from hearth.domain.lifecycle import Stage
 from hearth.domain.rfm import Segment
 from hearth.handlers.events_texts import moment
 from hearth.handlers.segments_texts import segment_name, short_name, stage_name
-from hearth.handlers.texts import change, quote
+from hearth.handlers.texts import figure_lines, quote
 from hearth.services.charts import ChartText
 from hearth.services.digest import PERIOD_DAYS, Digest, Listing
-from hearth.services.reports import Compared
 
 
 def stage_names() -> dict[Stage, str]:
@@ -38,23 +37,15 @@ def digest_text(digest: Digest, *, preview: bool = False) -> str:
             first=f"{period.first:%Y-%m-%d}", last=f"{period.last:%Y-%m-%d}", days=PERIOD_DAYS
         ),
         "",
-        _moved(_("Members now: {count}").format(count=period.members), figures.members),
-        _moved(_("Joined: {count}").format(count=period.joined), figures.joined),
-        _moved(_("Left: {count}").format(count=period.left), figures.left),
-        _moved(
-            _("Active per day (DAU): {value}").format(value=f"{period.daily_active:.1f}"),
-            figures.daily_active,
-        ),
-        _moved(
-            _("Active in 7 days (WAU): {count}").format(count=period.weekly_active),
-            figures.weekly_active,
-        ),
-        _moved(
-            _("Stickiness (DAU / MAU): {rate}").format(rate=_percent(period.stickiness)),
-            figures.stickiness,
-        ),
-        _moved(
-            _("Churn rate: {rate}").format(rate=_percent(period.churn_rate)), figures.churn_rate
+        *figure_lines(
+            figures,
+            "members",
+            "joined",
+            "left",
+            "daily_active",
+            "weekly_active",
+            "stickiness",
+            "churn_rate",
         ),
         _("Reachable in private (started the bot): {count}").format(count=figures.reachable),
         "",
@@ -81,14 +72,6 @@ def digest_text(digest: Digest, *, preview: bool = False) -> str:
     if preview and not digest.community.digest_enabled:
         lines += ["", digest_is_off()]
     return "\n".join(lines)
-
-
-def _moved(line: str, figure: Compared) -> str:
-    return f"{line} · {change(figure)}"
-
-
-def _percent(share: float | None) -> str:
-    return "–" if share is None else f"{share:.0%}"
 
 
 def _listing(listing: Listing, nobody: str) -> list[str]:

@@ -214,71 +214,106 @@ def no_communities() -> str:
 def stats(insight: Insight) -> str:
     """The /stats answer: one short line per figure, each with its change against the
     period of the same length before (see ``change``)."""
-    now = insight.current
     lines = [
         _("<b>{title}</b> — last {days} days").format(
             title=quote(insight.community.title), days=insight.days
         ),
         _("Changes against the {days} days before").format(days=insight.days),
         "",
-        _moved(_("Members now: {count}").format(count=now.members), insight.members),
-        _moved(_("Joined: {count}").format(count=now.joined), insight.joined),
-        _moved(_("Left: {count}").format(count=now.left), insight.left),
-        _moved(
-            _("Active per day (DAU): {value}").format(value=f"{now.daily_active:.1f}"),
-            insight.daily_active,
-        ),
-        _moved(
-            _("Active in 7 days (WAU): {count}").format(count=now.weekly_active),
-            insight.weekly_active,
-        ),
-        _moved(
-            _("Active in 30 days (MAU): {count}").format(count=now.monthly_active),
-            insight.monthly_active,
-        ),
-        _moved(
-            _("Stickiness (DAU / MAU): {rate}").format(rate=_rate(now.stickiness)),
-            insight.stickiness,
-        ),
-        _moved(
-            _("Newcomers activated: {rate}").format(
-                rate=_rate(now.activation_rate, now.activated, now.activation_judged)
-            ),
-            insight.activation_rate,
-        ),
-        _moved(
-            _("Check-in rate (daily): {rate}").format(rate=_rate(now.checkin_rate)),
-            insight.checkin_rate,
-        ),
-        _moved(
-            _("Churn rate: {rate}").format(
-                rate=_rate(now.churn_rate, now.churned, now.members_at_start)
-            ),
-            insight.churn_rate,
-        ),
-        _moved(
-            _("Median streak (days): {value}").format(
-                value=_NO_VALUE if now.median_streak is None else f"{now.median_streak:g}"
-            ),
-            insight.median_streak,
-        ),
-        _moved(_("Points issued: {count}").format(count=now.points_issued), insight.points_issued),
-        _moved(
-            _("Points redeemed: {count}").format(count=now.points_redeemed),
-            insight.points_redeemed,
-        ),
-        _moved(_("Event attendances: {count}").format(count=now.attendances), insight.attendances),
-        _moved(
-            _("Event participation: {rate}").format(
-                rate=_rate(now.event_participation, now.attendees, now.members)
-            ),
-            insight.event_participation,
-        ),
+        *figure_lines(insight, *STATS_FIGURES),
         _("Reachable in private (started the bot): {count}").format(count=insight.reachable),
     ]
     if not insight.community.bot_is_admin:
         lines += ["", privacy_warning()]
     return "\n".join(lines)
+
+
+# The figures of /stats, in order; the weekly digest shows a few of them (``figure_lines``).
+STATS_FIGURES = (
+    "members",
+    "joined",
+    "left",
+    "daily_active",
+    "weekly_active",
+    "monthly_active",
+    "stickiness",
+    "activation_rate",
+    "checkin_rate",
+    "churn_rate",
+    "median_streak",
+    "points_issued",
+    "points_redeemed",
+    "attendances",
+    "event_participation",
+)
+
+
+def figure_lines(insight: Insight, *names: str) -> list[str]:
+    """One line per named figure (``STATS_FIGURES``) with its change against the period
+    before: the same words in /stats and in the weekly digest."""
+    now = insight.current
+    lines: dict[str, tuple[str, Compared]] = {
+        "members": (_("Members now: {count}").format(count=now.members), insight.members),
+        "joined": (_("Joined: {count}").format(count=now.joined), insight.joined),
+        "left": (_("Left: {count}").format(count=now.left), insight.left),
+        "daily_active": (
+            _("Active per day (DAU): {value}").format(value=f"{now.daily_active:.1f}"),
+            insight.daily_active,
+        ),
+        "weekly_active": (
+            _("Active in 7 days (WAU): {count}").format(count=now.weekly_active),
+            insight.weekly_active,
+        ),
+        "monthly_active": (
+            _("Active in 30 days (MAU): {count}").format(count=now.monthly_active),
+            insight.monthly_active,
+        ),
+        "stickiness": (
+            _("Stickiness (DAU / MAU): {rate}").format(rate=_rate(now.stickiness)),
+            insight.stickiness,
+        ),
+        "activation_rate": (
+            _("Newcomers activated: {rate}").format(
+                rate=_rate(now.activation_rate, now.activated, now.activation_judged)
+            ),
+            insight.activation_rate,
+        ),
+        "checkin_rate": (
+            _("Check-in rate (daily): {rate}").format(rate=_rate(now.checkin_rate)),
+            insight.checkin_rate,
+        ),
+        "churn_rate": (
+            _("Churn rate: {rate}").format(
+                rate=_rate(now.churn_rate, now.churned, now.members_at_start)
+            ),
+            insight.churn_rate,
+        ),
+        "median_streak": (
+            _("Median streak (days): {value}").format(
+                value=_NO_VALUE if now.median_streak is None else f"{now.median_streak:g}"
+            ),
+            insight.median_streak,
+        ),
+        "points_issued": (
+            _("Points issued: {count}").format(count=now.points_issued),
+            insight.points_issued,
+        ),
+        "points_redeemed": (
+            _("Points redeemed: {count}").format(count=now.points_redeemed),
+            insight.points_redeemed,
+        ),
+        "attendances": (
+            _("Event attendances: {count}").format(count=now.attendances),
+            insight.attendances,
+        ),
+        "event_participation": (
+            _("Event participation: {rate}").format(
+                rate=_rate(now.event_participation, now.attendees, now.members)
+            ),
+            insight.event_participation,
+        ),
+    }
+    return [_moved(*lines[name]) for name in names]
 
 
 _NO_VALUE = "–"  # a figure with no value, such as a rate of nobody
