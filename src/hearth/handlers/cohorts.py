@@ -138,22 +138,3 @@ def heat_map(table: RetentionTable, community: CommunityProfile) -> Chart:
 def picker_button(action: str) -> Callable[[CommunityProfile], CommunityChoice]:
     """The picker's button for a community: ``action`` there."""
     return lambda community: CommunityChoice(action=action, community_id=community.id)
-
-
-async def send_privately(
-    message: Message,
-    bot: Bot,
-    member: MemberProfile | None,
-    community: CommunityProfile,
-    report: Report,
-    uow: UnitOfWork,
-    directory: Directory,
-    command: str,
-) -> None:
-    """Send the report to the operator in private (see ``deliver_in_private``)."""
-    await PrivateRequest(message, bot, community, member, uow, directory).deliver(command, report)
-
-
-async def send_report(bot: Bot, chat_id: int, report: Report) -> None:
-    """``report.send``, for callers that hold the bot first (the digest preview)."""
-    await report.send(bot, chat_id)

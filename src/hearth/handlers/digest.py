@@ -11,17 +11,10 @@ from hearth.domain.calendar import local_day
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.handlers import digest_texts, switches
 from hearth.handlers.callbacks import CommunityChoice
-from hearth.handlers.cohorts import (
-    Chart,
-    Report,
-    heat_map,
-    picker_button,
-    send_privately,
-    send_report,
-)
+from hearth.handlers.cohorts import Chart, Report, heat_map, picker_button
 from hearth.handlers.filters import IsOperator, OperatorDirectory
 from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import community_or_picker
+from hearth.handlers.private_answers import PrivateRequest
 from hearth.services import charts, communities, digest
 from hearth.services.digest import Digest, DigestCharts
 from hearth.services.directory import Directory
@@ -61,12 +54,11 @@ async def preview(
     directory: Directory,
     clock: Clock,
 ) -> None:
-    if community is None:
-        community = await community_or_picker(message, bot, uow, operators, picker_button(ACTION))
-        if community is None:
-            return
-    report = digest_report(await _compose_now(uow, community, clock), preview=True)
-    await send_privately(message, bot, member, community, report, uow, directory, "digest")
+    async def compose(where: CommunityProfile) -> Report:
+        return digest_report(await _compose_now(uow, where, clock), preview=True)
+
+    request = PrivateRequest(message, bot, community, member, uow, directory)
+    await request.answer(operators, "digest", picker_button(ACTION), compose)
 
 
 async def preview_chosen(
@@ -82,7 +74,7 @@ async def preview_chosen(
         return
     await query.answer()
     report = digest_report(await _compose_now(uow, chosen[0], clock), preview=True)
-    await send_report(bot, query.from_user.id, report)
+    await report.send(bot, query.from_user.id)
 
 
 async def _compose_now(uow: UnitOfWork, community: CommunityProfile, clock: Clock) -> Digest:

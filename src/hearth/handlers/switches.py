@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -15,21 +14,9 @@ from hearth.domain.errors import InvalidArgument
 from hearth.domain.members import CommunityProfile, Person
 from hearth.handlers import texts
 from hearth.handlers.filters import InGroup, IsOperator
+from hearth.services.communities import OnOffSetting
 from hearth.services.directory import Directory
 from hearth.services.ports import Clock, UnitOfWork
-
-
-class SwitchService(Protocol):
-    def __call__(
-        self,
-        uow: UnitOfWork,
-        directory: Directory,
-        *,
-        community_id: int,
-        enabled: bool,
-        actor_id: int,
-        now: datetime,
-    ) -> Awaitable[CommunityProfile]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +24,7 @@ class Switch:
     """A setting an operator turns on or off in the group it is about."""
 
     command: str
-    apply: SwitchService
+    apply: OnOffSetting
     usage: Callable[[], str]
     changed: Callable[[bool], str]
 
