@@ -11,7 +11,7 @@ from hearth.domain.cohorts import MAX_COHORTS, Movement, RetentionTable
 from hearth.domain.lifecycle import Stage
 from hearth.domain.rfm import Segment
 from hearth.handlers.events_texts import moment
-from hearth.handlers.segments_texts import segment_name, short_name, stage_name
+from hearth.handlers.segments_texts import more, segment_name, short_name, stage_name
 from hearth.handlers.texts import figure_lines, quote
 from hearth.services.charts import ChartText
 from hearth.services.digest import PERIOD_DAYS, Digest, Listing
@@ -80,11 +80,7 @@ def _listing(listing: Listing, nobody: str) -> list[str]:
         return [nobody]
     lines = [_member_line(member) for member in listing.members]
     if listing.more:
-        lines.append(
-            ngettext("… and {count} more", "… and {count} more", listing.more).format(
-                count=listing.more
-            )
-        )
+        lines.append(more(listing.more))
     return lines
 
 
