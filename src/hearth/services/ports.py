@@ -25,6 +25,17 @@ from hearth.domain.members import (
     MembershipView,
     Person,
 )
+from hearth.domain.nudges import (
+    Candidate,
+    Decision,
+    NudgeMessage,
+    NudgeOutcomes,
+    NudgePreference,
+    NudgeRecord,
+    NudgeSettings,
+    NudgeTemplate,
+    SkipReason,
+)
 from hearth.domain.points import ExpiringLot, LedgerLine, Lot, NewEntry, ReminderTarget, Tier
 from hearth.domain.quizzes import (
     AnswerLine,
@@ -654,6 +665,101 @@ class EngagementRepository(Protocol):
     async def changes(self, community_id: int, member_id: int) -> list[StageChange]: ...
 
 
+class NudgeRepository(Protocol):
+    """Nudge decisions and outcomes, settings, templates and members' choices. Never commits."""
+
+    async def settings(self, community_id: int) -> NudgeSettings:
+        """The community's settings; the defaults when none were saved."""
+        ...
+
+    async def save_settings(
+        self, community_id: int, settings: NudgeSettings, now: datetime
+    ) -> None: ...
+
+    async def claim_plan(self, community_id: int, day: date, now: datetime) -> bool:
+        """Record that the local day's plan is being made; False when it was made already."""
+        ...
+
+    async def preference(self, member_id: int) -> NudgePreference:
+        """The member's choice; the defaults (on, 21:00–09:00) when they never chose."""
+        ...
+
+    async def set_preference(
+        self, member_id: int, preference: NudgePreference, now: datetime
+    ) -> None: ...
+
+    async def candidates(
+        self, community_id: int, timezone: str, today: date, now: datetime
+    ) -> list[Candidate]:
+        """Current members whose last recomputed stage is declining, dormant or churned,
+        with their reachability, choices, habitual local hour, past contacts in this
+        community and the facts a nudge could mention (as of ``now``)."""
+        ...
+
+    async def record(
+        self, community_id: int, planned_on: date, decisions: Sequence[Decision], now: datetime
+    ) -> int:
+        """Store the day's decisions, skipping members already decided for that day;
+        how many were new."""
+        ...
+
+    async def count_sent(self, community_id: int, day: date) -> int:
+        """Nudges planned or sent on a local day (what the daily cap counts)."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[NudgeRecord]:
+        """Planned nudges whose time has come, earliest first."""
+        ...
+
+    async def get(self, nudge_id: int) -> NudgeRecord | None: ...
+
+    async def mark_sent(
+        self, nudge_id: int, *, template: str, event_id: int | None, now: datetime
+    ) -> bool:
+        """Planned → sent; False when it was not planned any more (another worker sent it)."""
+        ...
+
+    async def mark_skipped(self, nudge_id: int, reason: SkipReason) -> bool:
+        """Planned → skipped with a reason; False when it was not planned any more."""
+        ...
+
+    async def mark_clicked(self, nudge_id: int, now: datetime) -> bool:
+        """Record the first tap on one of the nudge's buttons; False after the first."""
+        ...
+
+    async def mark_opted_out(self, nudge_id: int, now: datetime) -> bool:
+        """Record that the member stopped nudges from this one; False after the first."""
+        ...
+
+    async def active_on(self, community_id: int, member_id: int, day: date) -> bool:
+        """Whether the member took part in the community on a local day."""
+        ...
+
+    async def record_returns(self, now: datetime) -> int:
+        """Mark sent and held-out contacts whose member took part within
+        ``RETURN_WINDOW_DAYS`` after the contact (sent_at, or due_at for the holdout);
+        how many were marked."""
+        ...
+
+    async def outcomes(self, community_id: int, since: date, now: datetime) -> NudgeOutcomes:
+        """Contacts decided on or after a local day, by kind, and the holdout's."""
+        ...
+
+    async def history(self, community_id: int, member_id: int) -> list[NudgeRecord]:
+        """A member's decisions in a community, newest first."""
+        ...
+
+    async def templates(self, community_id: int) -> list[NudgeTemplate]: ...
+
+    async def add_template(
+        self, community_id: int, template: NudgeTemplate, actor_id: int, now: datetime
+    ) -> int:
+        """Store an operator's template (its ``id`` is ignored); the new id."""
+        ...
+
+    async def remove_template(self, community_id: int, template_id: int) -> bool: ...
+
+
 class SegmentsRepository(Protocol):
     """The stored standings as operators read them: counts, lists, batches. Never writes."""
 
@@ -951,6 +1057,9 @@ class UnitOfWork(Protocol):
     @property
     def attachments(self) -> AttachmentRepository: ...
 
+    @property
+    def nudges(self) -> NudgeRepository: ...
+
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
@@ -995,6 +1104,21 @@ class Notifier(Protocol):
         community: CommunityProfile,
         tier: Tier,
     ) -> bool: ...
+
+
+class NudgeSender(Protocol):
+    """Renders a nudge in the member's language, with its buttons, and queues it in the
+    outbox of the caller's transaction under the key ``nudge:<id>``."""
+
+    async def nudge(
+        self,
+        uow: UnitOfWork,
+        member: MemberProfile,
+        community: CommunityProfile,
+        message: NudgeMessage,
+    ) -> bool:
+        """True when the message was new."""
+        ...
 
 
 class EventNotices(Protocol):

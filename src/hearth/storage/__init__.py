@@ -5,6 +5,7 @@ from hearth.storage import (  # noqa: F401
     announcements,
     engagement,
     events,
+    nudges,
     outbox,
     quizzes,
     rewards,
