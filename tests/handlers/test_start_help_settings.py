@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hearth.domain.nudges import NudgePreference, QuietHours
 from hearth.handlers import texts
 from hearth.simulate import updates
 from tests.conftest import BotHarness
@@ -72,6 +73,7 @@ OPERATOR_COMMANDS = (
     "/announcements_list",
     "/outbox",
     "/quiz_import",
+    "/nudges",
 )
 
 
@@ -92,7 +94,7 @@ def assert_help_in_chinese(bot: BotHarness, reply: str) -> None:
         "<b>Hearth</b> keeps this community lively and notices who takes part.",
         "<b>For members</b>",
         "What Hearth can do",
-        "Your language",
+        "Your language, nudges and quiet hours",
     ):
         assert chinese(bot, msgid) in reply
     assert reply == member_help(bot, "zh_Hans")
@@ -218,12 +220,29 @@ async def test_help_comes_in_chinese_for_a_member_whose_telegram_speaks_chinese(
 # -- /settings
 
 
-async def test_settings_offers_english_and_simplified_chinese(bot: BotHarness) -> None:
+SETTINGS_BUTTONS = [
+    "🔕 Turn nudges off",
+    "✓ 🌙 21:00–09:00",
+    "🌙 22:00–08:00",
+    "🌙 20:00–10:00",
+    "🌙 23:00–07:00",
+]
+
+
+async def test_settings_offers_languages_nudges_and_quiet_hours(bot: BotHarness) -> None:
     await bot.feed(says_privately(ALICE, "/settings"))
 
     [prompt] = bot.session.messages_to(ALICE["id"])
-    assert prompt.text == "Your language is English. Choose another:"
-    assert [button["text"] for button in buttons(prompt)] == ["✓ English", "简体中文"]
+    assert prompt.text == (
+        "Your language is English. Choose another:\n\n"
+        "🔔 Nudges — a friendly word now and then when you have been away: <b>on</b>\n"
+        "🌙 Quiet hours, when I never write: 21:00–09:00 (your community's time)"
+    )
+    assert [button["text"] for button in buttons(prompt)] == [
+        "✓ English",
+        "简体中文",
+        *SETTINGS_BUTTONS,
+    ]
 
 
 async def test_choosing_chinese_stores_it_answers_and_updates_the_settings_message(
@@ -243,8 +262,59 @@ async def test_choosing_chinese_stores_it_answers_and_updates_the_settings_messa
     assert answer.text == chinese(bot, "Done: I will speak English with you.")
     [edited] = bot.session.of("editMessageText")
     assert (edited.chat_id, edited.params["message_id"]) == (ALICE["id"], 1)
-    assert [button["text"] for button in buttons(edited)] == ["English", "✓ 简体中文"]
+    assert [button["text"] for button in buttons(edited)][:2] == ["English", "✓ 简体中文"]
     assert bot.session.of("sendMessage") == []
+
+
+async def pressed_in_settings(bot: BotHarness, label: str) -> None:
+    """Alice opens /settings and presses the button labelled ``label``."""
+    await bot.feed(says_privately(ALICE, "/settings"))
+    prompt = bot.session.messages_to(ALICE["id"])[-1]
+    [data] = [button["callback_data"] for button in buttons(prompt) if button["text"] == label]
+    bot.session.clear()
+    await bot.feed(presses(ALICE, data))
+
+
+async def nudge_preference(bot: BotHarness) -> NudgePreference:
+    async with bot.uow() as uow:
+        return await uow.nudges.preference(ALICE["id"])
+
+
+async def test_turning_nudges_off_and_on_in_settings_is_stored_and_shown(bot: BotHarness) -> None:
+    await pressed_in_settings(bot, "🔕 Turn nudges off")
+
+    assert not (await nudge_preference(bot)).enabled
+    [answer] = callback_answers(bot)
+    assert answer.text == "Nudges are off. I will not write to you about being away."
+    [edited] = bot.session.of("editMessageText")
+    assert "been away: <b>off</b>" in edited.params["text"]
+    assert "🔔 Turn nudges on" in [button["text"] for button in buttons(edited)]
+
+    await pressed_in_settings(bot, "🔔 Turn nudges on")
+
+    assert (await nudge_preference(bot)).enabled
+    [edited] = bot.session.of("editMessageText")
+    assert "been away: <b>on</b>" in edited.params["text"]
+
+
+async def test_choosing_quiet_hours_in_settings_stores_them_and_ticks_the_choice(
+    bot: BotHarness,
+) -> None:
+    await pressed_in_settings(bot, "🌙 23:00–07:00")
+
+    assert await nudge_preference(bot) == NudgePreference(True, QuietHours(23, 7))
+    [answer] = callback_answers(bot)
+    assert answer.text == "Quiet hours: 23:00–07:00. I will not write to you then."
+    [edited] = bot.session.of("editMessageText")
+    assert "Quiet hours, when I never write: 23:00–07:00" in edited.params["text"]
+    labels = [button["text"] for button in buttons(edited)]
+    assert labels[-4:] == ["🌙 21:00–09:00", "🌙 22:00–08:00", "🌙 20:00–10:00", "✓ 🌙 23:00–07:00"]
+
+
+async def test_a_forged_quiet_hours_choice_is_ignored(bot: BotHarness) -> None:
+    await bot.feed(presses(ALICE, "np1:quiet:99"))
+
+    assert await nudge_preference(bot) == NudgePreference()
 
 
 async def test_after_choosing_chinese_help_comes_in_chinese_despite_an_english_telegram(

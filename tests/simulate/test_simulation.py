@@ -8,6 +8,7 @@ from pathlib import Path
 from hearth.domain.activity import PARTICIPATION_KINDS
 from hearth.domain.delivery import OutboxStatus
 from hearth.domain.lifecycle import Stage
+from hearth.domain.nudges import NudgeStatus
 from hearth.domain.rfm import Segment
 from hearth.simulate.programme import ProgrammeFigures
 from hearth.simulate.runner import SimulationOptions, SimulationResult, simulate
@@ -156,3 +157,14 @@ async def test_a_long_run_settles_members_in_stages_their_habits_deserve_and_dig
     assert len(result.digest_charts) == 3
     for chart in result.digest_charts:
         assert chart.read_bytes().startswith(b"\x89PNG")
+
+    nudges = result.nudges
+    sent = nudges.statuses[NudgeStatus.SENT]
+    assert sent >= 3  # fading members who started the bot get nudged
+    assert nudges.delivered == sent  # every "sent" row reached the member, once
+    assert nudges.unrecorded == 0
+    assert nudges.in_quiet_hours == 0
+    assert nudges.within_a_week == 0
+    assert nudges.over_episode_limit == 0
+    assert nudges.outcomes is not None
+    assert nudges.outcomes.sent.contacts == sent

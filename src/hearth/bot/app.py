@@ -28,6 +28,7 @@ from hearth.bot.event_notices import OutboxEventNotices
 from hearth.bot.middlewares.dedupe import DEFAULT_WINDOW_SECONDS, RecentUpdates
 from hearth.bot.middlewares.inflight import InFlightMiddleware
 from hearth.bot.notifier import OutboxWriter, PrivateNotifier
+from hearth.bot.nudges import OutboxNudges
 from hearth.bot.operators import ChatAdminOperators
 from hearth.bot.quiz_rounds import QuizRounds
 from hearth.bot.startup import publish_commands
@@ -78,6 +79,7 @@ class Hearth:
     notifier: PrivateNotifier
     event_notices: OutboxEventNotices
     digests: OutboxDigests
+    nudges: OutboxNudges
     delivery: DeliveryWorker
     quiz_rounds: QuizRounds
     quiz_timetable: QuizTimetable
@@ -172,6 +174,7 @@ def build_hearth(
     event_notices = OutboxEventNotices(outbox)
     digests = OutboxDigests(bot, operators, outbox, clock)
     announcer = OutboxAnnouncer(outbox)
+    nudges = OutboxNudges(outbox)
     timetable = AnnouncementTimetable(
         uow_factory,
         announcer,
@@ -217,6 +220,7 @@ def build_hearth(
         notifier=notifier,
         event_notices=event_notices,
         digests=digests,
+        nudges=nudges,
         delivery=delivery,
         quiz_rounds=quiz_rounds,
         quiz_timetable=quiz_timetable,
@@ -233,6 +237,7 @@ def build_hearth(
             digests=digests,
             digest_schedule=schedule_from_spec(settings.digest_schedule),
             lifecycle_rules=settings.lifecycle,
+            nudge_sender=nudges,
         ),
         dispatcher=dispatcher,
     )

@@ -289,7 +289,7 @@ def left_out_reason(candidate: Candidate, today: date) -> SkipReason | None:
         return SkipReason.ACTIVE_TODAY
     episode = episode_of(candidate.joined_on, candidate.last_active_on)
     if candidate.contacts:
-        last = candidate.contacts[-1].day
+        last = max(contact.day for contact in candidate.contacts)
         if (today - last).days < NUDGE_GAP_DAYS:
             return SkipReason.TOO_SOON
     if episode_step(candidate.contacts, episode) > EPISODE_LIMIT:
@@ -342,7 +342,7 @@ def choose_template(kind: NudgeKind, available: Sequence[str], seen: Iterable[st
         return unseen[0]
     last = history[-1] if history else None
     oldest = sorted(
-        (template for template in available if template != last or len(available) == 1),
+        (template for template in available if template != last or len(set(available)) == 1),
         key=lambda template: max(i for i, seen_one in enumerate(history) if seen_one == template),
     )
     return oldest[0]
@@ -370,10 +370,11 @@ def plan_day(
 ) -> DayPlan:
     """Decide today's nudges for one community.
 
-    Members who may be nudged are taken high-value first. Each gets a contact at its
-    escalation step: a holdout contact (recorded, never sent) when the episode is held
-    out, else a planned nudge at their send time, or a skip when the daily cap (which
-    ``sent_today`` nudges already used) is reached or the operators paused nudges.
+    Members who may be nudged are taken high-value first. Each gets a skip when the
+    operators paused nudges or the daily cap (which ``sent_today`` nudges already used) is
+    reached, else a contact at its escalation step: a holdout contact (recorded, never
+    sent, not counted against the cap) when the episode is held out, else a planned nudge
+    at their send time.
     """
     left_out: dict[SkipReason, int] = {}
     decisions: list[Decision] = []
@@ -393,11 +394,8 @@ def plan_day(
             continue
         episode = episode_of(candidate.joined_on, candidate.last_active_on)
         step = episode_step(candidate.contacts, episode)
-        if in_holdout(community_id, candidate.member_id, episode, settings.holdout_percent):
-            decisions.append(
-                Decision(candidate.member_id, episode, NudgeStatus.HELD_OUT, step, None, due)
-            )
-            continue
+        # Pause and cap first, for the holdout too: it must be drawn from the members who
+        # would have been nudged, or the uplift compares unlike groups.
         skip = SkipReason.PAUSED if settings.paused else None
         if skip is None and budget <= 0:
             skip = SkipReason.DAILY_CAP
@@ -406,9 +404,20 @@ def plan_day(
                 Decision(candidate.member_id, episode, NudgeStatus.SKIPPED, step, None, due, skip)
             )
             continue
+        if in_holdout(community_id, candidate.member_id, episode, settings.holdout_percent):
+            decisions.append(
+                Decision(candidate.member_id, episode, NudgeStatus.HELD_OUT, step, None, due)
+            )
+            continue
         budget -= 1
+        # The reason given last time: a light reminder or a comeback offer is not one.
         last_kind = next(
-            (contact.kind for contact in reversed(candidate.contacts) if contact.kind), None
+            (
+                contact.kind
+                for contact in reversed(candidate.contacts)
+                if contact.kind not in (None, NudgeKind.LIGHT, NudgeKind.COMEBACK)
+            ),
+            None,
         )
         kind = choose_kind(step, candidate.facts, last_kind)
         decisions.append(
@@ -471,9 +480,17 @@ def check_template(kind: NudgeKind, text: str) -> str:
     if len(text) > TEMPLATE_LIMIT:
         raise InvalidArgument("too_long")
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError as error:
         raise InvalidArgument("braces") from error
+    # "{}", "{points:>999999}" or "{name!r}" would be formatted as written: only {fact}.
+    if any(not name or spec or conversion for name, spec, conversion in fields):
+        raise InvalidArgument("braces")
+    names = {name for name, _, _ in fields}
     unknown = sorted(names - TEMPLATE_FIELDS[kind])
     if unknown:
         raise InvalidArgument("unknown:" + ",".join(unknown))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import enum
+
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+from hearth.domain.nudges import QUIET_HOURS_CHOICES
 from hearth.domain.segments import ListKind
 from hearth.services.export import ExportFormat, ExportKind
 
 # Telegram chat ids fit in 52 bits; anything larger is forged and must never reach SQL.
 CHAT_ID_LIMIT = 2**53
+ROW_ID_LIMIT = 2**63 - 1  # a BIGINT: a larger number names no row and must not reach SQL
 
 
 class LanguageChoice(CallbackData, prefix="lang1"):
@@ -74,3 +78,36 @@ class ExportOf(CallbackData, prefix="exo1"):
     community_id: int = Field(ge=-CHAT_ID_LIMIT, le=CHAT_ID_LIMIT)
     what: ExportKind
     file_format: ExportFormat
+
+
+class NudgeAction(enum.StrEnum):
+    """What a button on a nudge does (short values: they travel in callback data)."""
+
+    CHECKIN = "checkin"
+    EVENT = "event"
+    REWARDS = "rewards"
+    QUIZ = "quiz"
+    CLAIM = "claim"
+    STOP = "stop"
+    UNDO = "undo"
+
+
+class NudgeTap(CallbackData, prefix="ng1"):
+    """A member pressed a button on a nudge (or the "Undo" under "stopped")."""
+
+    nudge_id: int = Field(ge=1, le=ROW_ID_LIMIT)
+    action: NudgeAction
+
+
+class NudgeSetting(enum.StrEnum):
+    ON = "on"
+    OFF = "off"
+    QUIET = "quiet"
+
+
+class NudgeChoice(CallbackData, prefix="np1"):
+    """A member changed their nudges in /settings: on, off, or quiet hours (``quiet`` is an
+    index into ``QUIET_HOURS_CHOICES``)."""
+
+    setting: NudgeSetting
+    quiet: int = Field(default=0, ge=0, lt=len(QUIET_HOURS_CHOICES))

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import ngettext
 from hearth.domain.activity import ActivityKind
 from hearth.domain.calendar import local_day
 from hearth.domain.lifecycle import Activation, StageChange
+from hearth.handlers.nudges_texts_admin import member_line
 from hearth.handlers.segments_texts import HIGH_VALUE, listed, segment_name, stage_name
 from hearth.handlers.texts import quote, tier_name
 from hearth.services.member_card import REMINDER_KINDS, MemberCard
@@ -180,15 +181,18 @@ def _activation(member: MemberCard, timezone: str) -> str:
 
 
 def _reminders(member: MemberCard) -> list[str]:
-    """Reminders delivered in private in the last 90 days (nudges are not built yet)."""
+    """Reminders delivered in private in the last 90 days, and the nudges received."""
+    nudges = (
+        [] if member.nudges is None else [member_line(member.nudges, member.community.timezone)]
+    )
     if not member.reminders:
-        return [_("Reminders received (90 days): none")]
+        return [_("Reminders received (90 days): none"), *nudges]
     counts = ", ".join(
         f"{REMINDER_NAMES[kind]} {member.reminders[kind]}"
         for kind in REMINDER_KINDS
         if kind in member.reminders
     )
-    return [_("Reminders received (90 days): {counts}").format(counts=counts)]
+    return [_("Reminders received (90 days): {counts}").format(counts=counts), *nudges]
 
 
 def _day(instant: datetime, timezone: str) -> str:

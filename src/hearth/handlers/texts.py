@@ -38,7 +38,7 @@ MEMBER_COMMANDS = (
     ("announcements", __("Announcements in private too: /announcements on|off")),
     ("greetings", __("Anniversary and birthday greetings: /greetings on|off")),
     ("birthday", __("Your birthday for a greeting: /birthday MM-DD or /birthday off")),
-    ("settings", __("Your language")),
+    ("settings", __("Your language, nudges and quiet hours")),
     ("forget_me", __("Erase your personal data (your points stay)")),
     ("help", __("What Hearth can do")),
 )
@@ -48,6 +48,13 @@ OPERATOR_COMMANDS = (
     ("segments", __("Members per lifecycle stage and RFM segment, with lists and files")),
     ("cohorts", __("Retention by join week, table and heat map in private: /cohorts [weeks]")),
     ("digest", __("Weekly digest: /digest for a preview now, /digest on|off in the group")),
+    (
+        "nudges",
+        __(
+            "Reactivation nudges: /nudges for the report; /nudges preview|pause|resume|"
+            "cap N|holdout P|templates"
+        ),
+    ),
     ("tag", __("Tag a member: /tag @user|id tag (or reply to their message)")),
     ("untag", __("Take a tag off: /untag @user|id tag")),
     ("tags", __("The community's tags and how many members carry each")),
@@ -396,6 +403,8 @@ def reason_label(reason: str) -> str:
         return _("refund")
     if reason == "event":
         return _("event attendance")
+    if reason == "comeback":
+        return _("welcome-back gift")
     return quote(reason)
 
 

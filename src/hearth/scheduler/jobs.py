@@ -17,6 +17,7 @@ from hearth.services import (
     engagement_recompute,
     events,
     greetings,
+    nudges,
     points,
     reminders,
     tiers,
@@ -27,6 +28,7 @@ from hearth.services.ports import (
     EventNotices,
     Greeter,
     Notifier,
+    NudgeSender,
     UnitOfWorkFactory,
 )
 
@@ -108,6 +110,34 @@ async def weekly_digests(
     return queued
 
 
+async def plan_nudges(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
+    """Record who came back after a nudge, then plan each community's nudges once a
+    local day (after its 04:00)."""
+    now = clock.now()
+    returned = await nudges.record_returns(uow_factory, now)
+    planned = await nudges.plan_due(uow_factory, now)
+    for each in planned:
+        log.info(
+            "planned nudges of community %d for %s: %d planned, %d held out, %d skipped",
+            each.community_id,
+            each.day,
+            each.planned,
+            each.held_out,
+            each.skipped,
+        )
+    if returned:
+        log.info("%d nudged or held-out members came back", returned)
+    return len(planned)
+
+
+async def send_nudges(uow_factory: UnitOfWorkFactory, sender: NudgeSender, clock: Clock) -> int:
+    """Send the planned nudges whose time has come."""
+    queued = await nudges.send_due(uow_factory, sender, clock.now())
+    if queued:
+        log.info("queued %d nudges", queued)
+    return queued
+
+
 def build_scheduler(
     uow_factory: UnitOfWorkFactory,
     notifier: Notifier,
@@ -121,6 +151,7 @@ def build_scheduler(
     digests: DigestPost | None = None,
     digest_schedule: Schedule | None = None,
     lifecycle_rules: LifecycleRules | None = None,
+    nudge_sender: NudgeSender | None = None,
 ) -> AsyncIOScheduler:
     """The scheduler with Hearth's jobs (in memory: the database rows are the source of truth)."""
     scheduler = AsyncIOScheduler(
@@ -170,6 +201,21 @@ def build_scheduler(
             CronTrigger(minute="*/15"),
             args=(uow_factory, digests, clock, digest_schedule),
             id="digest.weekly",
+            replace_existing=True,
+        )
+    if nudge_sender is not None:  # planned once a local day; sent within minutes of their time
+        scheduler.add_job(
+            plan_nudges,
+            CronTrigger(minute="*/15"),
+            args=(uow_factory, clock),
+            id="nudges.plan",
+            replace_existing=True,
+        )
+        scheduler.add_job(
+            send_nudges,
+            CronTrigger(minute="*/5"),
+            args=(uow_factory, nudge_sender, clock),
+            id="nudges.send",
             replace_existing=True,
         )
     # One job per announcement and per quiz schedule, rebuilt from the database.

@@ -1,8 +1,8 @@
 """One member's card for operators (``/member``): who they are, where they stand, what they did.
 
 The standing (stage, RFM, segment, automatic tags) is what the daily recompute stored; the
-rest is read live. Reminders stand in for nudges until nudges exist: the check-in, points
-expiry and event reminders the bot delivered to the member in private.
+rest is read live: among it the check-in, points expiry and event reminders the bot delivered
+to the member in private, and the reactivation nudges they got.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.domain.points import Tier
 from hearth.domain.segments import MemberRecord
 from hearth.services import members, points
+from hearth.services.nudge_admin import MemberNudges, member_nudges
 from hearth.services.ports import UnitOfWork
 
 # Outbox kinds of the reminders a member can receive in private, in the card's order.
@@ -53,6 +54,7 @@ class MemberCard:
     quiz_answered: int = 0
     quiz_right: int = 0
     reminders: dict[str, int] = field(default_factory=dict)  # outbox kind → delivered
+    nudges: MemberNudges | None = None  # the reactivation nudges they got here
 
     @property
     def streak(self) -> int:
@@ -101,6 +103,7 @@ async def member_card(
         reminders=await queries.messages_received(
             community.id, member_id, REMINDER_KINDS, now - REMINDER_WINDOW
         ),
+        nudges=await member_nudges(uow, community.id, member_id),
     )
 
 

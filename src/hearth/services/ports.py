@@ -28,6 +28,8 @@ from hearth.domain.members import (
 from hearth.domain.nudges import (
     Candidate,
     Decision,
+    NudgeFacts,
+    NudgeKind,
     NudgeMessage,
     NudgeOutcomes,
     NudgePreference,
@@ -696,6 +698,13 @@ class NudgeRepository(Protocol):
         community and the facts a nudge could mention (as of ``now``)."""
         ...
 
+    async def facts(
+        self, community_id: int, member_ids: Sequence[int], timezone: str, now: datetime
+    ) -> dict[int, NudgeFacts]:
+        """What a nudge could mention about each of these members as of ``now`` (as in
+        ``candidates``); members with nothing to mention are left out."""
+        ...
+
     async def record(
         self, community_id: int, planned_on: date, decisions: Sequence[Decision], now: datetime
     ) -> int:
@@ -708,19 +717,33 @@ class NudgeRepository(Protocol):
         ...
 
     async def due(self, now: datetime, limit: int) -> list[NudgeRecord]:
-        """Planned nudges whose time has come, earliest first."""
+        """Planned nudges and unconfirmed holdout contacts whose time has come, earliest
+        first."""
         ...
 
     async def get(self, nudge_id: int) -> NudgeRecord | None: ...
 
     async def mark_sent(
-        self, nudge_id: int, *, template: str, event_id: int | None, now: datetime
+        self,
+        nudge_id: int,
+        *,
+        kind: NudgeKind,
+        template: str,
+        event_id: int | None,
+        now: datetime,
     ) -> bool:
-        """Planned → sent; False when it was not planned any more (another worker sent it)."""
+        """Planned → sent, with what it said; False when it was not planned any more
+        (another worker sent it)."""
+        ...
+
+    async def mark_held_out(self, nudge_id: int, now: datetime) -> bool:
+        """Confirm a holdout contact at its time (the checks a nudge would pass, passed):
+        from then on it counts, like a sent nudge, in the return rates. False after the first."""
         ...
 
     async def mark_skipped(self, nudge_id: int, reason: SkipReason) -> bool:
-        """Planned → skipped with a reason; False when it was not planned any more."""
+        """A planned nudge or an unconfirmed holdout contact → skipped with a reason; False
+        when it was dealt with already."""
         ...
 
     async def mark_clicked(self, nudge_id: int, now: datetime) -> bool:
@@ -736,9 +759,8 @@ class NudgeRepository(Protocol):
         ...
 
     async def record_returns(self, now: datetime) -> int:
-        """Mark sent and held-out contacts whose member took part within
-        ``RETURN_WINDOW_DAYS`` after the contact (sent_at, or due_at for the holdout);
-        how many were marked."""
+        """Mark sent and confirmed holdout contacts whose member took part within
+        ``RETURN_WINDOW_DAYS`` after the contact (``sent_at``); how many were marked."""
         ...
 
     async def outcomes(self, community_id: int, since: date, now: datetime) -> NudgeOutcomes:

@@ -25,6 +25,8 @@ CHATTER = (
     "今天天气不错，适合自驾。",
 )
 
+REVIVED_RATE = 0.4  # messages per day of a member a nudge brought back, while it lasts
+
 
 @dataclass(frozen=True, slots=True)
 class SyntheticMember:
@@ -85,6 +87,7 @@ class SyntheticCommunity:
         self.members = [self._member(10_000 + index) for index in range(members)]
         self._message_ids = 0
         self._recent: list[tuple[int, JsonDict]] = []  # (message_id, author) to reply to
+        self._revived: dict[int, int] = {}  # member id -> last day of renewed interest
 
     def _member(self, user_id: int) -> SyntheticMember:
         rng = self.rng
@@ -110,6 +113,10 @@ class SyntheticCommunity:
             drift_per_day=0.08 if rng.random() < 0.15 else 0.0,
             checkin_habit=0.0 if lurker and rng.random() < 0.5 else rng.uniform(0.2, 0.95),
         )
+
+    def revive(self, member_id: int, until_day: int) -> None:
+        """A member answered a nudge: they talk at least at ``REVIVED_RATE`` until then."""
+        self._revived[member_id] = max(until_day, self._revived.get(member_id, -1))
 
     def local_time(self, day: int, hour: float) -> datetime:
         start = datetime.combine(self.first_day + timedelta(days=day), datetime.min.time())
@@ -144,6 +151,8 @@ class SyntheticCommunity:
             if not member.present_on(day):
                 continue
             rate = member.rate_on(day, weekday)
+            if self._revived.get(member.id, -1) >= day:  # a nudge brought them back
+                rate = max(rate, REVIVED_RATE)
             for _ in range(self._poisson(rate)):
                 hour = min(23.99, max(0.0, self.rng.gauss(member.peak_hour, 2.0)))
                 slots.append((self.local_time(day, hour), True, member))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from hearth.domain.delivery import OutboxStatus
 from hearth.domain.lifecycle import Stage
 from hearth.simulate.engagement import EngagementFigures
+from hearth.simulate.nudges import summary_lines
 from hearth.simulate.programme import ProgrammeFigures
 from hearth.simulate.runner import SimulationResult
 
@@ -42,6 +43,10 @@ def print_report(result: SimulationResult, echo: Callable[[str], object]) -> Non
     print_programme(result.programme, echo)
     echo("")
     print_engagement(result.engagement, echo)
+    echo("")
+    for line in summary_lines(result.nudges):
+        echo(line)
+    echo("")
     echo(f"Weekly digests to the operator: {result.digests}")
     for path in result.digest_charts:
         echo(f"  chart of the last digest: {path.resolve()}")

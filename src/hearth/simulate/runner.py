@@ -36,6 +36,7 @@ from hearth.simulate.engagement import (
     save_digest_charts,
     weekly_digest,
 )
+from hearth.simulate.nudges import NudgeFigures, NudgeResponder
 from hearth.simulate.programme import (
     Action,
     Checkpoint,
@@ -72,6 +73,7 @@ class SimulationResult:
     points: PointsOverview
     programme: ProgrammeFigures  # events, announcements, quizzes and the outbox
     engagement: EngagementFigures  # lifecycle stages after the last nightly recompute
+    nudges: NudgeFigures  # reactivation nudges, their outcomes and the rules' checks
     digests: int  # weekly digests queued for the operator
     digest_charts: list[Path]  # the last digest's charts, as the operator received them
     chart: Path
@@ -150,6 +152,9 @@ async def simulate(
             seed=options.seed,
             days=options.days,
         )
+        responder = NudgeResponder(
+            api=api, clock=clock, hearth=hearth, community=community, seed=options.seed
+        )
         recomputes: list[int] = []
         digests: list[int] = []
         for day in range(options.days):
@@ -158,6 +163,7 @@ async def simulate(
             notes: list[str] = []
             extra_updates, checkpoints = await programme.plan(day, notes)
             reminded: list[int] = []
+            checkpoints += responder.checkpoints(day)
             checkpoints.append(
                 Checkpoint(community.local_time(day, 3.5), nightly_recompute(hearth, recomputes))
             )
@@ -202,6 +208,7 @@ async def simulate(
             points_figures = await reports.points_overview(uow, profile, now=clock.now())
         programme_figures = await programme.figures(clock.now(), overview.members)
         engagement = await engagement_figures(hearth, community, options.days, sum(recomputes))
+        nudge_figures = await responder.finish()
         digest_charts = save_digest_charts(api, OPERATOR_ID, options.out)
     finally:
         await hearth.dispatcher.stop_polling()
@@ -220,6 +227,7 @@ async def simulate(
         points=points_figures,
         programme=programme_figures,
         engagement=engagement,
+        nudges=nudge_figures,
         digests=sum(digests),
         digest_charts=digest_charts,
         chart=chart,

@@ -18,6 +18,7 @@ from hearth.storage.exports import SqlExportRepository
 from hearth.storage.greetings import SqlGreetingsRepository
 from hearth.storage.insight import SqlInsightRepository
 from hearth.storage.member_card import SqlMemberCardQueries
+from hearth.storage.nudges import SqlNudgeRepository
 from hearth.storage.outbox import SqlOutboxRepository
 from hearth.storage.privacy import SqlPrivacyRepository
 from hearth.storage.quizzes import SqlQuizRepository
@@ -155,6 +156,10 @@ class SqlUnitOfWork:
     @property
     def attachments(self) -> SqlAttachmentRepository:
         return SqlAttachmentRepository(self.session, self._dialect)
+
+    @property
+    def nudges(self) -> SqlNudgeRepository:
+        return SqlNudgeRepository(self.session, self._dialect)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)

@@ -1,0 +1,323 @@
+"""The buttons on a nudge, pressed by the member it was sent to — and by someone else."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from hearth.domain.delivery import OutboxStatus
+from hearth.domain.events import EventDraft
+from hearth.domain.nudges import (
+    Decision,
+    NudgeFacts,
+    NudgeKind,
+    NudgeMessage,
+    NudgePreference,
+    NudgeStatus,
+    QuietHours,
+    UpcomingEvent,
+)
+from hearth.handlers import nudges_texts, quizzes_texts, texts
+from hearth.handlers.callbacks import NudgeAction, NudgeTap
+from hearth.storage import tables
+from hearth.storage.nudges import NudgeRow
+from hearth.storage.outbox import OutboxRow
+from tests.conftest import BotHarness, make_harness
+from tests.handlers.common import (
+    ALICE,
+    BORIS,
+    GROUP_ID,
+    NOW,
+    at,
+    balance,
+    bot_serves_group,
+    buttons,
+    callback_answers,
+    ledger,
+    members_of,
+    presses,
+    rows,
+    starts_the_bot,
+)
+from tests.telegram import Call
+
+LATER = NOW + timedelta(days=20)  # Alice last took part at NOW: she has drifted away since
+EPISODE = NOW.date()
+NO_FACTS = NudgeFacts()
+
+
+@pytest.fixture
+async def bot(sqlite_url: str, clock: Any) -> AsyncIterator[BotHarness]:
+    harness = await make_harness(sqlite_url, clock, operator_ids="7", welcome_batch_seconds=0)
+    await bot_serves_group(harness)
+    await members_of(harness, ALICE, BORIS)
+    await starts_the_bot(harness, ALICE, BORIS)
+    harness.hearth.clock.set(LATER)  # type: ignore[attr-defined]
+    harness.session.clear()
+    yield harness
+    await harness.hearth.on_shutdown()
+
+
+async def delivered(bot: BotHarness) -> None:
+    """Wait until the delivery worker has sent everything queued."""
+    for _ in range(300):
+        await bot.hearth.delivery.drain()
+        async with bot.uow() as uow:
+            counts = await uow.outbox.counts()
+        if not counts[OutboxStatus.QUEUED] and not counts[OutboxStatus.SENDING]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the outbox did not drain")
+
+
+async def nudged(
+    bot: BotHarness,
+    person: dict[str, Any],
+    kind: NudgeKind = NudgeKind.LIGHT,
+    *,
+    facts: NudgeFacts = NO_FACTS,
+    bonus: int = 30,
+    event_id: int | None = None,
+) -> Call:
+    """A nudge of ``kind`` decided, sent and delivered to ``person``: the message they got."""
+    member_id = int(person["id"])
+    template = f"{kind.value}:0"
+    async with bot.uow() as uow:
+        decision = Decision(member_id, EPISODE, NudgeStatus.PLANNED, 1, kind, LATER)
+        await uow.nudges.record(GROUP_ID, LATER.date(), [decision], LATER)
+        [record] = await uow.nudges.history(GROUP_ID, member_id)
+        assert await uow.nudges.mark_sent(
+            record.id, kind=kind, template=template, event_id=event_id, now=LATER
+        )
+        member = await uow.members.get(member_id)
+        community = await uow.communities.get(GROUP_ID)
+        assert member is not None
+        assert community is not None
+        message = NudgeMessage(record.id, kind, template, None, 20, facts, bonus)
+        assert await bot.hearth.nudges.nudge(uow, member, community, message)
+        await uow.commit()
+    await delivered(bot)
+    nudge = bot.session.messages_to(member_id)[-1]
+    bot.session.clear()
+    return nudge
+
+
+def english(bot: BotHarness, text: Callable[[], str], locale: str = "en") -> str:
+    """A text as Hearth renders it in English (or in ``locale``)."""
+    i18n = bot.hearth.i18n
+    with i18n.context(), i18n.use_locale(locale):
+        return text()
+
+
+def chinese(bot: BotHarness, text: Callable[[], str]) -> str:
+    """A text as Boris, whose Telegram speaks Simplified Chinese, reads it."""
+    return english(bot, text, "zh_Hans")
+
+
+def button(call: Call, label: str) -> str:
+    [data] = [item["callback_data"] for item in buttons(call) if item["text"] == label]
+    return str(data)
+
+
+async def the_nudge(bot: BotHarness) -> NudgeRow:
+    [row] = await rows(bot, NudgeRow)
+    return row
+
+
+async def preference(bot: BotHarness, person: dict[str, Any]) -> NudgePreference:
+    async with bot.uow() as uow:
+        return await uow.nudges.preference(int(person["id"]))
+
+
+def alert(bot: BotHarness) -> str:
+    [answer] = callback_answers(bot)
+    assert answer.params.get("show_alert")
+    return str(answer.params["text"])
+
+
+async def test_a_nudge_comes_in_private_by_name_with_one_invitation_and_a_way_to_stop(
+    bot: BotHarness,
+) -> None:
+    nudge = await nudged(bot, ALICE)
+
+    assert nudge.chat_id == ALICE["id"]
+    assert "Alice" in nudge.text
+    assert "Pudong Owners" in nudge.text
+    assert nudge.text.endswith(f"<i>{english(bot, nudges_texts.stop_hint)}</i>")
+    assert [item["text"] for item in buttons(nudge)] == ["Check in now", "Stop these messages"]
+    [queued] = [row for row in await rows(bot, OutboxRow) if row.kind == "nudge"]
+    assert queued.dedupe_key == f"nudge:{(await the_nudge(bot)).id}"
+
+
+async def test_check_in_now_on_a_nudge_checks_the_member_in_and_records_the_click(
+    bot: BotHarness,
+) -> None:
+    nudge = await nudged(bot, ALICE, NudgeKind.STREAK, facts=NudgeFacts(best_streak=9))
+
+    await bot.feed(presses(ALICE, button(nudge, "Check in now")))
+
+    [reply] = bot.session.texts_to(ALICE["id"])
+    assert reply.startswith("✅ Checked in! Streak: 1 days (best: 1).")
+    assert (await the_nudge(bot)).clicked_at == LATER
+
+
+async def test_the_first_tap_is_the_click_a_second_one_does_not_move_it(
+    bot: BotHarness,
+) -> None:
+    nudge = await nudged(bot, ALICE)
+    await bot.feed(presses(ALICE, button(nudge, "Check in now")))
+
+    await at(bot, LATER + timedelta(hours=1), presses(ALICE, button(nudge, "Check in now")))
+
+    assert (await the_nudge(bot)).clicked_at == LATER
+    assert bot.session.texts_to(ALICE["id"])[-1].startswith("You have already checked in")
+
+
+async def test_stop_these_messages_turns_nudges_off_in_one_tap_and_undo_turns_them_on(
+    bot: BotHarness,
+) -> None:
+    nudge = await nudged(bot, ALICE)
+
+    await bot.feed(presses(ALICE, button(nudge, "Stop these messages")))
+
+    [confirmation] = bot.session.messages_to(ALICE["id"])
+    assert confirmation.text == english(bot, nudges_texts.stopped)
+    assert [item["text"] for item in buttons(confirmation)] == ["Undo"]
+    assert not (await preference(bot, ALICE)).enabled
+    stored = await the_nudge(bot)
+    assert stored.opted_out_at == LATER
+    assert stored.clicked_at is None  # stopping is not taking up the invitation
+    bot.session.clear()
+
+    await bot.feed(presses(ALICE, button(confirmation, "Undo")))
+
+    assert (await preference(bot, ALICE)).enabled
+    [edited] = bot.session.of("editMessageText")
+    assert edited.params["text"] == english(bot, nudges_texts.undone)
+    assert buttons(edited) == []
+
+
+async def test_stopping_keeps_the_members_quiet_hours(bot: BotHarness) -> None:
+    async with bot.uow() as uow:
+        await uow.nudges.set_preference(
+            int(ALICE["id"]), NudgePreference(True, QuietHours(22, 8)), NOW
+        )
+        await uow.commit()
+    nudge = await nudged(bot, ALICE)
+
+    await bot.feed(presses(ALICE, button(nudge, "Stop these messages")))
+
+    assert await preference(bot, ALICE) == NudgePreference(False, QuietHours(22, 8))
+
+
+@pytest.mark.parametrize("action", list(NudgeAction))
+async def test_a_tap_on_someone_elses_nudge_is_refused_and_changes_nothing(
+    bot: BotHarness, action: NudgeAction
+) -> None:
+    await nudged(bot, ALICE, NudgeKind.COMEBACK)
+    alices = (await the_nudge(bot)).id
+    forged = NudgeTap(nudge_id=alices, action=action).pack()
+
+    await bot.feed(presses(BORIS, forged))
+
+    assert alert(bot) == chinese(bot, texts.stale_button)
+    assert bot.session.of("sendMessage") == bot.session.of("sendPoll") == []
+    stored = await the_nudge(bot)
+    assert (stored.clicked_at, stored.opted_out_at) == (None, None)
+    assert (await preference(bot, BORIS)).enabled
+    assert await balance(bot, BORIS) == 0
+    assert await ledger(bot, BORIS) == []
+
+
+async def test_a_tap_naming_no_nudge_at_all_is_refused(bot: BotHarness) -> None:
+    await bot.feed(presses(ALICE, NudgeTap(nudge_id=999, action=NudgeAction.STOP).pack()))
+
+    assert alert(bot) == english(bot, texts.stale_button)
+    assert (await preference(bot, ALICE)).enabled
+
+
+async def test_claiming_the_comeback_bonus_credits_it_once_valid_for_seven_days(
+    bot: BotHarness,
+) -> None:
+    nudge = await nudged(bot, ALICE, NudgeKind.COMEBACK, bonus=30)
+    claim = button(nudge, "Claim 30 points")
+
+    await bot.feed(presses(ALICE, claim))
+
+    [reply] = bot.session.texts_to(ALICE["id"])
+    valid_until = (LATER + timedelta(days=7)).date()
+    assert reply == (
+        "🎁 Welcome back! 30 points are yours in <b>Pudong Owners</b>, valid until "
+        f"{valid_until.isoformat()}."
+    )
+    assert await balance(bot, ALICE) == 30
+    [entry] = [row for row in await rows(bot, tables.PointsEntry) if row.reason == "comeback"]
+    assert (entry.kind, entry.amount, entry.expires_at) == ("grant", 30, LATER + timedelta(days=7))
+    assert (await the_nudge(bot)).clicked_at == LATER
+    bot.session.clear()
+
+    await at(bot, LATER + timedelta(hours=2), presses(ALICE, claim))
+
+    assert alert(bot) == english(bot, nudges_texts.already_claimed)
+    assert bot.session.of("sendMessage") == []
+    assert await balance(bot, ALICE) == 30
+
+
+async def test_a_claim_forged_onto_a_nudge_that_offered_nothing_credits_nothing(
+    bot: BotHarness,
+) -> None:
+    await nudged(bot, ALICE, NudgeKind.LIGHT)
+    forged = NudgeTap(nudge_id=(await the_nudge(bot)).id, action=NudgeAction.CLAIM).pack()
+
+    await bot.feed(presses(ALICE, forged))
+
+    assert alert(bot) == english(bot, texts.stale_button)
+    assert await balance(bot, ALICE) == 0
+    assert (await the_nudge(bot)).clicked_at is None
+
+
+async def test_see_event_shows_the_nudges_event_with_its_rsvp_buttons(bot: BotHarness) -> None:
+    starts = LATER + timedelta(days=5)
+    draft = EventDraft(
+        "Spring <drive>", "", "Lakeside", starts, starts + timedelta(hours=3), None, starts, 10
+    )
+    async with bot.uow() as uow:
+        event = await uow.events.add(GROUP_ID, draft, code="ABC123", actor_id=None, now=NOW)
+        assert event is not None
+        await uow.commit()
+    facts = NudgeFacts(event=UpcomingEvent(event.id, event.title, starts, None))
+    nudge = await nudged(bot, ALICE, NudgeKind.EVENT, facts=facts, event_id=event.id)
+    assert "<b>Spring &lt;drive&gt;</b>" in nudge.text
+
+    await bot.feed(presses(ALICE, button(nudge, "See event")))
+
+    [listing] = bot.session.messages_to(ALICE["id"])
+    assert f"#{event.id} <b>Spring &lt;drive&gt;</b>" in listing.text
+    assert [item["text"] for item in buttons(listing)] == [
+        f"#{event.id} ✅ Going",
+        f"#{event.id} 🤔 Maybe",
+        f"#{event.id} ❌ Can't go",
+    ]
+    assert (await the_nudge(bot)).clicked_at == LATER
+
+
+async def test_spend_my_points_shows_the_rewards_and_play_a_quiz_a_practice_question(
+    bot: BotHarness,
+) -> None:
+    expiring = NudgeFacts(expiring_points=40, expiring_on=date(2026, 4, 1))
+    nudge = await nudged(bot, ALICE, NudgeKind.EXPIRING, facts=expiring)
+
+    await bot.feed(presses(ALICE, button(nudge, "Spend my points")))
+
+    [shelf] = bot.session.texts_to(ALICE["id"])
+    assert shelf.startswith("🎁 <b>Rewards in Pudong Owners</b>\nYour points: 0.")
+    bot.session.clear()
+    quiz_nudge = await nudged(bot, BORIS, NudgeKind.QUIZ)
+    await bot.feed(presses(BORIS, button(quiz_nudge, chinese(bot, nudges_texts.button_quiz))))
+
+    [answer] = bot.session.texts_to(BORIS["id"])
+    assert answer == chinese(bot, lambda: quizzes_texts.no_questions(None))  # as /quiz
