@@ -243,14 +243,14 @@ async def preview(uow: UnitOfWork, community: CommunityProfile, now: datetime) -
     settings = await uow.nudges.settings(community.id)
     found, sent_today, plan = await _plan(uow, community, today, settings, now)
     candidates = {each.member_id: each for each in found}
+    names = await uow.members.first_names([each.member_id for each in plan.decisions])
     lines: list[PreviewLine] = []
     for decision in plan.decisions:
         candidate = candidates[decision.member_id]
-        member = await uow.members.get(decision.member_id)
         lines.append(
             PreviewLine(
                 decision,
-                member.first_name if member is not None else str(decision.member_id),
+                names.get(decision.member_id, str(decision.member_id)),
                 candidate.stage,
                 candidate.high_value,
                 candidate.facts,

@@ -96,6 +96,10 @@ class MemberRepository(Protocol):
 
     async def by_username(self, username: str) -> MemberProfile | None: ...
 
+    async def first_names(self, member_ids: Collection[int]) -> dict[int, str]:
+        """The first name of each of the members Hearth knows."""
+        ...
+
 
 class MembershipRepository(Protocol):
     async def get(self, community_id: int, member_id: int) -> MembershipView | None: ...

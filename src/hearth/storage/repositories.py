@@ -218,6 +218,18 @@ class SqlMemberRepository(_Repository):
         )
         return await self.get(int(member_id)) if member_id is not None else None
 
+    async def first_names(self, member_ids: Collection[int]) -> dict[int, str]:
+        names: dict[int, str] = {}
+        ids = sorted(set(member_ids))
+        for start in range(0, len(ids), 500):  # within every database's parameter limit
+            result = await self.session.execute(
+                select(col(tables.Member.id), col(tables.Member.first_name)).where(
+                    col(tables.Member.id).in_(ids[start : start + 500])
+                )
+            )
+            names.update((int(member_id), str(name)) for member_id, name in result)
+        return names
+
 
 class SqlMembershipRepository(_Repository):
     def _key(self, community_id: int, member_id: int) -> Any:
