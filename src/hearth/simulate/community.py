@@ -118,6 +118,10 @@ class SyntheticCommunity:
         """A member answered a nudge: they talk at least at ``REVIVED_RATE`` until then."""
         self._revived[member_id] = max(until_day, self._revived.get(member_id, -1))
 
+    def was_revived(self, member_id: int) -> bool:
+        """Whether a nudge ever brought the member back."""
+        return member_id in self._revived
+
     def local_time(self, day: int, hour: float) -> datetime:
         start = datetime.combine(self.first_day + timedelta(days=day), datetime.min.time())
         return start.replace(tzinfo=self.zone) + timedelta(hours=hour)

@@ -28,15 +28,18 @@ from hearth.simulate.programme import Action
 from hearth.storage.engagement import MembershipStageRow
 
 # The habits the synthetic community gives its members, in the order the report prints them.
-HABITS = ("steady", "fading", "quiet", "left", "newcomer")
+# "revived": a member a nudge brought back (whatever they were built as), see simulate/nudges.
+HABITS = ("steady", "fading", "quiet", "revived", "left", "newcomer")
 
 
-def habit_of(member: SyntheticMember, days: int) -> str:
+def habit_of(member: SyntheticMember, days: int, revived: bool = False) -> str:
     """The habit a synthetic member was built with, as of the simulation's last day."""
     if member.leave_day is not None and member.leave_day < days:
         return "left"
     if member.join_day is not None and member.join_day >= days - 14:
         return "newcomer"
+    if revived:
+        return "revived"
     if member.drift_per_day > 0:
         return "fading"
     if member.messages_per_day <= 0.05 and member.checkin_habit == 0:
@@ -129,7 +132,10 @@ async def engagement_figures(
             ).where(col(MembershipStageRow.community_id) == community.chat_id)
         )
         standings = {int(row[0]): (Stage(row[1]), row[2], bool(row[3])) for row in result}
-    habits = {member.id: habit_of(member, days) for member in community.members}
+    habits = {
+        member.id: habit_of(member, days, community.was_revived(member.id))
+        for member in community.members
+    }
     figures = EngagementFigures(
         recomputes,
         by_habit={habit: Counter() for habit in HABITS},

@@ -112,6 +112,7 @@ class NudgeResponder:
         self._seen = 0  # index into api.delivered of the next message to look at
         self._queries = 0
         self._message_ids = 800_000
+        self._due_times: list[datetime] = []  # today's planned times not reached yet
 
     def checkpoints(self, day: int) -> list[Checkpoint]:
         """The plan job after the night's recompute, and the send job once an hour."""
@@ -127,12 +128,19 @@ class NudgeResponder:
             now = self.clock.now()
             await nudges.record_returns(self.hearth.uow_factory, now)
             self.figures.plans += len(await nudges.plan_due(self.hearth.uow_factory, now))
+            async with self.hearth.uow_factory() as uow:  # when the sender has work today
+                due = await uow.nudges.due(now + timedelta(days=1), limit=100_000)
+            self._due_times = sorted(record.due_at for record in due if record.due_at)
             return 0
 
         return action
 
     def _send(self) -> Action:
         async def action() -> int:
+            now = self.clock.now()
+            if not self._due_times or self._due_times[0] > now:
+                return 0  # nothing falls due this hour: the sender would find nothing
+            self._due_times = [moment for moment in self._due_times if moment > now]
             queued = await nudges.send_due(
                 self.hearth.uow_factory, self.hearth.nudges, self.clock.now()
             )
