@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
+from hearth.domain.delivery import OutboxStatus
 from hearth.domain.members import CommunityProfile, MemberProfile, MembershipView
 from hearth.simulate import updates
 from hearth.storage import tables
@@ -167,6 +169,18 @@ def buttons(call: Call) -> list[dict[str, Any]]:
 
 def callback_answers(bot: BotHarness) -> list[Call]:
     return bot.session.of("answerCallbackQuery")
+
+
+async def delivered(bot: BotHarness) -> None:
+    """Wait until the delivery worker has sent everything queued."""
+    for _ in range(300):
+        await bot.hearth.delivery.drain()
+        async with bot.uow() as uow:
+            counts = await uow.outbox.counts()
+        if not counts[OutboxStatus.QUEUED] and not counts[OutboxStatus.SENDING]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the outbox did not drain")
 
 
 # -- points

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from hearth.domain.delivery import OutboxStatus
 from hearth.simulate import updates
 from tests.conftest import BotHarness, make_harness
 from tests.handlers.common import (
@@ -21,6 +19,7 @@ from tests.handlers.common import (
     OPERATOR,
     bot_serves_group,
     callback_answers,
+    delivered,
     joins,
     leaves,
     members_of,
@@ -47,18 +46,6 @@ async def bot(sqlite_url: str, clock: Any) -> AsyncIterator[BotHarness]:
     await bot_serves_group(harness)
     yield harness
     await harness.hearth.on_shutdown()
-
-
-async def delivered(bot: BotHarness) -> None:
-    """Wait until the delivery worker has sent everything queued."""
-    for _ in range(300):
-        await bot.hearth.delivery.drain()
-        async with bot.uow() as uow:
-            counts = await uow.outbox.counts()
-        if not counts[OutboxStatus.QUEUED] and not counts[OutboxStatus.SENDING]:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the outbox did not drain")
 
 
 async def at(bot: BotHarness, moment: datetime) -> None:

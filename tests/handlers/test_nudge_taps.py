@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-from hearth.domain.delivery import OutboxStatus
 from hearth.domain.events import EventDraft
 from hearth.domain.nudges import (
     Decision,
@@ -37,6 +35,7 @@ from tests.handlers.common import (
     bot_serves_group,
     buttons,
     callback_answers,
+    delivered,
     ledger,
     members_of,
     presses,
@@ -60,18 +59,6 @@ async def bot(sqlite_url: str, clock: Any) -> AsyncIterator[BotHarness]:
     harness.session.clear()
     yield harness
     await harness.hearth.on_shutdown()
-
-
-async def delivered(bot: BotHarness) -> None:
-    """Wait until the delivery worker has sent everything queued."""
-    for _ in range(300):
-        await bot.hearth.delivery.drain()
-        async with bot.uow() as uow:
-            counts = await uow.outbox.counts()
-        if not counts[OutboxStatus.QUEUED] and not counts[OutboxStatus.SENDING]:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the outbox did not drain")
 
 
 async def nudged(

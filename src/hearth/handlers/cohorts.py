@@ -7,7 +7,7 @@ cannot write to yet is told to open the private chat first, and shown nothing el
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
@@ -22,7 +22,7 @@ from hearth.handlers import digest_texts
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import IsOperator, OperatorDirectory
 from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import PrivateRequest
+from hearth.handlers.private_answers import PrivateRequest, picker_button
 from hearth.services import charts
 from hearth.services.cohorts import retention_table
 from hearth.services.directory import Directory
@@ -133,8 +133,3 @@ def heat_map(table: RetentionTable, community: CommunityProfile) -> Chart:
         digest_texts.chart_caption(community.title, "cohorts", table.weeks),
         charts.retention_heatmap_png(table, digest_texts.retention_chart(table)),
     )
-
-
-def picker_button(action: str) -> Callable[[CommunityProfile], CommunityChoice]:
-    """The picker's button for a community: ``action`` there."""
-    return lambda community: CommunityChoice(action=action, community_id=community.id)

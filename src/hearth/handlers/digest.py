@@ -11,10 +11,10 @@ from hearth.domain.calendar import local_day
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.handlers import digest_texts, switches
 from hearth.handlers.callbacks import CommunityChoice
-from hearth.handlers.cohorts import Chart, Report, heat_map, picker_button
+from hearth.handlers.cohorts import Chart, Report, heat_map
 from hearth.handlers.filters import IsOperator, OperatorDirectory
 from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import PrivateRequest
+from hearth.handlers.private_answers import PrivateRequest, picker_button
 from hearth.services import charts, communities, digest
 from hearth.services.digest import Digest, DigestCharts
 from hearth.services.directory import Directory

@@ -26,7 +26,12 @@ from hearth.handlers import nudges_texts_admin as words
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import IsOperator, OperatorDirectory
 from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import PrivateAnswer, PrivateRequest, community_or_picker
+from hearth.handlers.private_answers import (
+    PrivateAnswer,
+    PrivateRequest,
+    community_or_picker,
+    picker_button,
+)
 from hearth.services import nudge_admin, nudges
 from hearth.services.directory import Directory
 from hearth.services.nudge_admin import (
@@ -124,9 +129,7 @@ async def nudges_command(
     request = parse_request(command.args)
     assert message.from_user is not None
     actor_id = message.from_user.id
-
-    def choice(where: CommunityProfile) -> CommunityChoice:
-        return CommunityChoice(action=request.button, community_id=where.id)
+    choice = picker_button(request.button)
 
     async def compose(where: CommunityProfile) -> PrivateAnswer:
         return PrivateAnswer(await respond(request, uow, where, actor_id, clock))

@@ -19,6 +19,7 @@ from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.handlers import segments_keyboards as buttons
 from hearth.handlers import segments_texts as words
 from hearth.handlers import texts
+from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import OperatorDirectory
 from hearth.handlers.people import is_group
 from hearth.handlers.personal import can_write_privately, start_link_markup
@@ -48,6 +49,11 @@ async def community_or_picker(
     else:
         await message.answer(texts.no_communities())
     return None
+
+
+def picker_button(action: str) -> Callable[[CommunityProfile], CommunityChoice]:
+    """The picker's button for a community: ``action`` there."""
+    return lambda community: CommunityChoice(action=action, community_id=community.id)
 
 
 class Sendable(Protocol):

@@ -818,8 +818,7 @@ class SqlNudgeRepository(_Repository):
         planned = 0
         for status, kind, reason, contacts, ripe, back, clicked, opted_out, pending in result:
             if status == NudgeStatus.HELD_OUT.value and pending:
-                planned += int(contacts)  # a holdout contact not yet due
-                continue
+                continue  # a holdout contact not yet due: neither a contact nor a send
             figures = (int(contacts), int(ripe), int(back), int(clicked), int(opted_out))
             if status == NudgeStatus.SENT.value and kind is not None:
                 each = NudgeKind(kind)
