@@ -86,17 +86,17 @@ def uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    return Settings(
-        bot_token=TOKEN,  # type: ignore[arg-type]
-        database_url=database_url,
-        scheduler=False,  # tests run the jobs themselves, on the virtual clock
+    values: dict[str, Any] = {
+        "bot_token": TOKEN,
+        "database_url": database_url,
+        "scheduler": False,  # tests run the jobs themselves, on the virtual clock
         # Telegram's limits are a matter of the delivery tests; here they would only wait.
-        messages_per_second=10_000,
-        private_messages_per_second=10_000,
-        group_messages_per_minute=600_000,
-        _env_file=None,  # type: ignore[call-arg]
-        **overrides,
-    )
+        "messages_per_second": 10_000,
+        "private_messages_per_second": 10_000,
+        "group_messages_per_minute": 600_000,
+        "_env_file": None,
+    }
+    return Settings(**(values | overrides))
 
 
 class BotHarness:

@@ -70,10 +70,23 @@ def _logging(level: str) -> None:
 
 
 @app.command()
-def run() -> None:
+def run(
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Webhook worker processes sharing the port, the database and Redis "
+            "(needs HEARTH_WEBHOOK_URL; use PostgreSQL and HEARTH_REDIS_URL for more than one).",
+        ),
+    ] = 1,
+    worker: Annotated[
+        bool, typer.Option("--worker", hidden=True, help="Run as one worker of a supervisor.")
+    ] = False,
+) -> None:
     """Run the bot: long polling, or a webhook server when HEARTH_WEBHOOK_URL is set."""
     from hearth.bot.app import build_hearth
-    from hearth.bot.runner import run_polling, run_webhook
+    from hearth.bot.runner import run_polling, run_webhook, supervise, worker_command
     from hearth.storage.migrate import upgrade_database
 
     settings = _settings()
@@ -82,8 +95,26 @@ def run() -> None:
             "HEARTH_BOT_TOKEN is not set. Get a token from @BotFather and export it "
             "(or put it in .env); to try Hearth without one, run `hearth simulate`."
         )
+    if workers > 1 and not settings.webhook_url:
+        _fail(
+            "--workers needs webhook mode: Telegram gives updates to one long-polling "
+            "process only. Set HEARTH_WEBHOOK_URL (see docs/deploy.md)."
+        )
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        _fail(
+            "--workers needs PostgreSQL: one SQLite file cannot be shared by several "
+            "processes. Set HEARTH_DATABASE_URL=postgresql+asyncpg://… (see docs/deploy.md)."
+        )
     _logging(settings.log_level)
-    upgrade_database(settings.database_url)
+    if not worker:
+        upgrade_database(settings.database_url)
+    if workers > 1:
+        if not settings.redis_url:
+            logging.getLogger("hearth").warning(
+                "several workers without HEARTH_REDIS_URL: each keeps its own 30 msg/s "
+                "budget and dialog state; set HEARTH_REDIS_URL to share them"
+            )
+        raise typer.Exit(supervise(workers, worker_command()))
     hearth = build_hearth(settings)
     runner = run_webhook if settings.webhook_url else run_polling
     asyncio.run(runner(hearth))

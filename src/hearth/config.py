@@ -34,7 +34,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
     )
     database_pool_size: int = Field(default=5, ge=1, description="PostgreSQL pool size.")
-    redis_url: str | None = Field(default=None, description="Redis URL for shared FSM state.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL shared by workers: update claims, send budget, dialogs, admin cache.",
+    )
     operator_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), description="Telegram user ids that operate every community."
     )
@@ -95,6 +98,12 @@ class Settings(BaseSettings):
         description="Lifecycle stage thresholds that differ from the defaults, as a JSON "
         'object of whole numbers, e.g. {"dormant_days": 45, "churned_days": 120}; an unknown '
         "name, a bad value or a contradiction stops start-up with the reason.",
+    )
+    leader_retry_seconds: float = Field(
+        default=2,
+        gt=0,
+        description="How often a worker without the scheduler checks whether the leader is gone "
+        "(PostgreSQL advisory lock), and the leader checks that it still holds the lock.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
 

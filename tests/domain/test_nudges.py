@@ -414,7 +414,7 @@ def test_the_next_step_counts_only_the_contacts_of_the_same_episode() -> None:
     ],
 )
 def test_who_may_be_nudged_today(member: Candidate, reason: SkipReason | None) -> None:
-    assert left_out_reason(member, TODAY) is reason
+    assert left_out_reason(member, TODAY, SHANGHAI) is reason
 
 
 def test_a_member_who_opted_out_is_never_planned_whatever_else_is_true() -> None:
@@ -445,38 +445,42 @@ def test_unreachable_not_started_left_and_active_members_are_counted_not_planned
 
 
 def test_a_member_is_nudged_at_most_once_in_seven_days() -> None:
-    assert left_out_reason(candidate(contacts=(contact(0),)), TODAY) is SkipReason.TOO_SOON
-    assert left_out_reason(candidate(contacts=(contact(6),)), TODAY) is SkipReason.TOO_SOON
-    assert left_out_reason(candidate(contacts=(contact(NUDGE_GAP_DAYS),)), TODAY) is None
+    assert (
+        left_out_reason(candidate(contacts=(contact(0),)), TODAY, SHANGHAI) is SkipReason.TOO_SOON
+    )
+    assert (
+        left_out_reason(candidate(contacts=(contact(6),)), TODAY, SHANGHAI) is SkipReason.TOO_SOON
+    )
+    assert left_out_reason(candidate(contacts=(contact(NUDGE_GAP_DAYS),)), TODAY, SHANGHAI) is None
 
 
 def test_a_holdout_contact_counts_for_the_seven_day_gap_too() -> None:
     held = candidate(contacts=(contact(3, kind=None),))
-    assert left_out_reason(held, TODAY) is SkipReason.TOO_SOON
+    assert left_out_reason(held, TODAY, SHANGHAI) is SkipReason.TOO_SOON
 
 
 def test_the_seven_day_gap_holds_across_episodes() -> None:
     # Nudged five days ago, came back the day after, drifted again: still too soon.
     member = candidate(idle=4, contacts=(contact(5),))
-    assert left_out_reason(member, TODAY) is SkipReason.TOO_SOON
+    assert left_out_reason(member, TODAY, SHANGHAI) is SkipReason.TOO_SOON
 
 
 def test_the_gap_is_measured_from_the_latest_contact_whatever_the_order_given() -> None:
     member = candidate(contacts=(contact(2), contact(30)))
-    assert left_out_reason(member, TODAY) is SkipReason.TOO_SOON
+    assert left_out_reason(member, TODAY, SHANGHAI) is SkipReason.TOO_SOON
 
 
 def test_after_three_nudges_in_an_episode_hearth_stops() -> None:
     three = (contact(21), contact(14), contact(7, kind=NudgeKind.COMEBACK))
     assert EPISODE_LIMIT == 3
-    assert left_out_reason(candidate(contacts=three), TODAY) is SkipReason.EPISODE_DONE
-    assert left_out_reason(candidate(contacts=three[:2]), TODAY) is None
+    assert left_out_reason(candidate(contacts=three), TODAY, SHANGHAI) is SkipReason.EPISODE_DONE
+    assert left_out_reason(candidate(contacts=three[:2]), TODAY, SHANGHAI) is None
 
 
 def test_a_member_who_returns_starts_a_new_episode_with_three_fresh_nudges() -> None:
     three = (contact(60, idle=70), contact(50, idle=70), contact(40, idle=70))
     back_and_gone_again = candidate(idle=30, contacts=three)
-    assert left_out_reason(back_and_gone_again, TODAY) is None
+    assert left_out_reason(back_and_gone_again, TODAY, SHANGHAI) is None
     decision = plan(back_and_gone_again)[1]
     assert (decision.episode, decision.step, decision.kind) == (days_ago(30), 1, NudgeKind.LIGHT)
 
@@ -1056,7 +1060,8 @@ def test_the_return_rate_counts_only_contacts_whose_window_has_closed() -> None:
     outcome = KindOutcome(
         NudgeKind.LIGHT, contacts=10, matured=6, returned=3, clicked=4, opted_out=1
     )
-    assert return_rate(outcome) == ReturnRate(6, 3)
+    assert return_rate(outcome) == ReturnRate(matured=6, returned=3, waiting=4)
+    assert return_rate(outcome).rate == 0.5
 
 
 def test_all_sent_nudges_add_up_over_the_kinds() -> None:

@@ -15,15 +15,20 @@ from hearth.domain.nudges import (
     NudgeKind,
     NudgeMessage,
     NudgePreference,
+    NudgeSettings,
     NudgeStatus,
     QuietHours,
     UpcomingEvent,
 )
+from hearth.domain.points import EntryKind, NewEntry
 from hearth.handlers import nudges_texts, quizzes_texts, texts
 from hearth.handlers.callbacks import NudgeAction, NudgeTap
+from hearth.scheduler import jobs
+from hearth.services import points
 from hearth.storage import tables
 from hearth.storage.nudges import NudgeRow
 from hearth.storage.outbox import OutboxRow
+from hearth.storage.quizzes import QuestionRow, QuizAnswerRow
 from tests.conftest import BotHarness, make_harness
 from tests.handlers.common import (
     ALICE,
@@ -36,6 +41,7 @@ from tests.handlers.common import (
     buttons,
     callback_answers,
     delivered,
+    leaves,
     ledger,
     members_of,
     presses,
@@ -73,8 +79,11 @@ async def nudged(
     """A nudge of ``kind`` decided, sent and delivered to ``person``: the message they got."""
     member_id = int(person["id"])
     template = f"{kind.value}:0"
+    offer = bonus if kind is NudgeKind.COMEBACK and bonus > 0 else None  # as the plan stores it
     async with bot.uow() as uow:
-        decision = Decision(member_id, EPISODE, NudgeStatus.PLANNED, 1, kind, LATER)
+        decision = Decision(
+            member_id, EPISODE, NudgeStatus.PLANNED, 1, kind, LATER, offer_points=offer
+        )
         await uow.nudges.record(GROUP_ID, LATER.date(), [decision], LATER)
         [record] = await uow.nudges.history(GROUP_ID, member_id)
         assert await uow.nudges.mark_sent(
@@ -186,6 +195,7 @@ async def test_stop_these_messages_turns_nudges_off_in_one_tap_and_undo_turns_th
     [edited] = bot.session.of("editMessageText")
     assert edited.params["text"] == english(bot, nudges_texts.undone)
     assert buttons(edited) == []
+    assert (await the_nudge(bot)).opted_out_at is None  # the report no longer counts it
 
 
 async def test_stopping_keeps_the_members_quiet_hours(bot: BotHarness) -> None:
@@ -308,3 +318,160 @@ async def test_spend_my_points_shows_the_rewards_and_play_a_quiz_a_practice_ques
 
     [answer] = bot.session.texts_to(BORIS["id"])
     assert answer == chinese(bot, lambda: quizzes_texts.no_questions(None))  # as /quiz
+
+
+async def test_a_claim_credits_the_bonus_the_nudge_offered_even_after_the_bonus_changed(
+    bot: BotHarness,
+) -> None:
+    nudge = await nudged(bot, ALICE, NudgeKind.COMEBACK, bonus=30)
+    async with bot.uow() as uow:  # the operators raise the bonus after the nudge went out
+        await uow.nudges.save_settings(GROUP_ID, NudgeSettings(comeback_points=50), LATER)
+        await uow.commit()
+
+    await at(bot, LATER + timedelta(days=6), presses(ALICE, button(nudge, "Claim 30 points")))
+
+    [reply] = bot.session.texts_to(ALICE["id"])
+    assert reply.startswith("🎁 Welcome back! 30 points are yours in <b>Pudong Owners</b>")
+    assert await balance(bot, ALICE) == 30
+
+
+async def test_a_comeback_offer_cannot_be_claimed_more_than_seven_days_after_it_was_sent(
+    bot: BotHarness,
+) -> None:
+    nudge = await nudged(bot, ALICE, NudgeKind.COMEBACK, bonus=30)
+
+    late = LATER + timedelta(days=7, minutes=1)
+    await at(bot, late, presses(ALICE, button(nudge, "Claim 30 points")))
+
+    assert alert(bot) == (
+        "This welcome-back gift could be claimed for 7 days after I sent it, and that time is over."
+    )
+    assert bot.session.of("sendMessage") == []
+    assert await balance(bot, ALICE) == 0
+    assert (await the_nudge(bot)).clicked_at is None
+
+
+async def test_a_member_who_left_the_community_cannot_claim_its_comeback_offer(
+    bot: BotHarness,
+) -> None:
+    nudge = await nudged(bot, ALICE, NudgeKind.COMEBACK, bonus=30)
+    await at(bot, LATER, leaves(ALICE, LATER))
+    bot.session.clear()
+
+    await bot.feed(presses(ALICE, button(nudge, "Claim 30 points")))
+
+    assert alert(bot) == (
+        "This welcome-back gift is for members of the community, and you have left it."
+    )
+    assert await balance(bot, ALICE) == 0
+    assert await ledger(bot, ALICE) == []
+
+
+# -- what the send job writes, from the facts as stored
+
+
+async def sent_by_the_job(bot: BotHarness, person: dict[str, Any], kind: NudgeKind) -> Call:
+    """A second-step nudge of ``kind`` planned for ``person`` now and sent by the send job,
+    which reads the facts it mentions: the message they got."""
+    member_id = int(person["id"])
+    async with bot.uow() as uow:
+        decision = Decision(member_id, EPISODE, NudgeStatus.PLANNED, 2, kind, LATER)
+        await uow.nudges.record(GROUP_ID, LATER.date(), [decision], LATER)
+        await uow.commit()
+    hearth = bot.hearth
+    assert await jobs.send_nudges(hearth.uow_factory, hearth.nudges, hearth.clock) == 1
+    await delivered(bot)
+    [nudge] = bot.session.messages_to(member_id)
+    bot.session.clear()
+    return nudge
+
+
+async def test_an_expiring_points_nudge_names_what_expires_on_the_day_it_names(
+    bot: BotHarness,
+) -> None:
+    async with bot.uow() as uow:
+        entries = [
+            NewEntry(
+                community_id=GROUP_ID,
+                member_id=int(ALICE["id"]),
+                kind=EntryKind.GRANT,
+                amount=amount,
+                reason="gift",
+                key=f"gift:{amount}",
+                at=NOW,
+                expires_at=LATER + timedelta(days=days),
+            )
+            for amount, days in ((20, 3), (100, 10))
+        ]
+        await points.credit_all(uow, entries)
+        await uow.commit()
+
+    nudge = await sent_by_the_job(bot, ALICE, NudgeKind.EXPIRING)
+
+    first_day = (LATER + timedelta(days=3)).date().isoformat()
+    assert nudge.text.startswith(
+        f"Hi Alice! 20 of your points in <b>Pudong Owners</b> expire on {first_day}."
+    )
+
+
+async def alice_played(bot: BotHarness, bank: dict[str, int], answers: dict[str, int]) -> None:
+    """The bank has ``bank[topic]`` questions per topic; Alice answered ``answers[topic]``
+    of a topic's questions in rounds, all right (five right answers master a topic)."""
+    async with bot.uow() as uow:
+        for topic, count in bank.items():
+            for index in range(count):
+                uow.session.add(
+                    QuestionRow(
+                        community_id=GROUP_ID,
+                        text=f"{topic} question {index}?",
+                        options=["yes", "no"],
+                        correct=0,
+                        topic=topic,
+                        fingerprint=f"{topic}:{index}",
+                        created_at=NOW,
+                    )
+                )
+        for topic, count in answers.items():
+            for index in range(count):
+                uow.session.add(
+                    QuizAnswerRow(
+                        poll_id=f"{topic}:{index}",
+                        community_id=GROUP_ID,
+                        member_id=int(ALICE["id"]),
+                        question_id=1000 + index,
+                        topic=topic,
+                        option=0,
+                        correct=True,
+                        answered_at=NOW,
+                    )
+                )
+        await uow.commit()
+
+
+async def test_a_quiz_nudge_names_a_topic_practice_still_has_for_the_member(
+    bot: BotHarness,
+) -> None:
+    await alice_played(bot, {"history": 3, "engines": 2}, {"history": 6, "engines": 2})
+
+    nudge = await sent_by_the_job(bot, ALICE, NudgeKind.QUIZ)
+
+    assert nudge.text.startswith(
+        "Hi Alice! You have played <b>engines</b> questions in <b>Pudong Owners</b> before"
+    )
+    assert "history" not in nudge.text  # mastered: practice serves none of it
+
+    await bot.feed(presses(ALICE, button(nudge, "Play a quiz")))
+
+    [poll] = bot.session.polls_to(ALICE["id"])
+    assert str(poll.params["question"]).startswith("engines question")
+
+
+async def test_a_quiz_nudge_does_not_name_a_topic_the_member_has_mastered(
+    bot: BotHarness,
+) -> None:
+    await alice_played(bot, {"history": 3}, {"history": 6})
+
+    nudge = await sent_by_the_job(bot, ALICE, NudgeKind.QUIZ)
+
+    assert "history" not in nudge.text
+    assert [item["text"] for item in buttons(nudge)] == ["Check in now", "Stop these messages"]

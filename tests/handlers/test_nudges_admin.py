@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from hearth.domain.lifecycle import LifecycleRules
+from hearth.domain.members import Person
 from hearth.domain.nudges import NudgeKind, NudgeSettings, NudgeStatus, SkipReason
+from hearth.scheduler import jobs
 from hearth.services.engagement_recompute import recompute
 from hearth.storage import tables
 from hearth.storage.nudges import NudgeRow, NudgeTemplateRow
@@ -30,6 +32,7 @@ from tests.handlers.common import (
     at,
     bot_serves_group,
     callback_answers,
+    delivered,
     members_of,
     presses,
     rows,
@@ -59,11 +62,13 @@ async def audited(bot: BotHarness) -> list[str]:
 
 class Contacts:
     """Stores past contacts as the plan and the sender record them: one per member and day,
-    each member's on days further back, all decided 10 to 89 days ago (their 7 days over)."""
+    each member's on days further back, decided 10 to 89 days ago (their 7 days over) unless
+    ``days_ago`` says otherwise; with ``new_members`` each contact goes to a member of its own."""
 
     def __init__(self, bot: BotHarness) -> None:
         self.bot = bot
         self.next_day = 10
+        self.next_member = 9000
 
     async def add(
         self,
@@ -75,19 +80,25 @@ class Contacts:
         clicked: int = 0,
         opted_out: int = 0,
         reason: SkipReason | None = None,
+        new_members: bool = False,
+        days_ago: int | None = None,
     ) -> None:
         async with self.bot.uow() as uow:
             for index in range(count):
-                member = PEOPLE[index % len(PEOPLE)]
-                if index % len(PEOPLE) == 0 and index:
+                member_id = PEOPLE[index % len(PEOPLE)]["id"]
+                if new_members:
+                    self.next_member += 1
+                    member_id = self.next_member
+                    await uow.members.upsert(Person(member_id, f"Member {member_id}"), NOW)
+                elif index % len(PEOPLE) == 0 and index:
                     self.next_day += 1
-                day = TODAY - timedelta(days=self.next_day)
+                day = TODAY - timedelta(days=self.next_day if days_ago is None else days_ago)
                 due = datetime.combine(day, datetime.min.time(), NOW.tzinfo) + timedelta(hours=10)
                 sent = due if status in {NudgeStatus.SENT, NudgeStatus.HELD_OUT} else None
                 uow.session.add(
                     NudgeRow(
                         community_id=GROUP_ID,
-                        member_id=member["id"],
+                        member_id=member_id,
                         planned_on=day,
                         episode=day - timedelta(days=20),
                         step=1,
@@ -104,7 +115,8 @@ class Contacts:
                     )
                 )
             await uow.commit()
-        self.next_day += 1
+        if days_ago is None:
+            self.next_day += 1
 
 
 async def club_with_contacts(bot: BotHarness) -> Contacts:
@@ -126,11 +138,19 @@ async def test_the_report_compares_nudged_members_with_the_holdout_over_matured_
     bot: BotHarness,
 ) -> None:
     contacts = await club_with_contacts(bot)
-    await contacts.add(30, NudgeStatus.SENT, kind=NudgeKind.LIGHT, returned=9, clicked=10)
     await contacts.add(
-        10, NudgeStatus.SENT, kind=NudgeKind.STREAK, returned=3, clicked=2, opted_out=2
+        30, NudgeStatus.SENT, kind=NudgeKind.LIGHT, returned=9, clicked=10, new_members=True
     )
-    await contacts.add(20, NudgeStatus.HELD_OUT, returned=3)
+    await contacts.add(
+        10,
+        NudgeStatus.SENT,
+        kind=NudgeKind.STREAK,
+        returned=3,
+        clicked=2,
+        opted_out=2,
+        new_members=True,
+    )
+    await contacts.add(20, NudgeStatus.HELD_OUT, returned=3, new_members=True)
     await contacts.add(3, NudgeStatus.SKIPPED, reason=SkipReason.DAILY_CAP)
     await contacts.add(1, NudgeStatus.SKIPPED, reason=SkipReason.PAUSED)
 
@@ -146,7 +166,7 @@ async def test_the_report_compares_nudged_members_with_the_holdout_over_matured_
     assert "Holdout (got nothing): 3 of 20, 15%" in lines
     # 30% − 15%, ± 1.96 × √(0.3·0.7/40 + 0.15·0.85/20)
     assert "Uplift: +15.0 points (95% interval −6.1 to +36.1)" in lines
-    assert "Too few contacts yet to tell: each group needs 30 whose 7 days are over." in lines
+    assert "Too few members yet to tell: each group needs 30 whose 7 days are over." in lines
     assert "Light reminder: 30 sent, 10 clicked, 30% returned" in lines
     assert "Restart the streak: 10 sent, 2 clicked, 30% returned" in lines
 
@@ -155,8 +175,8 @@ async def test_with_enough_contacts_the_report_says_nudges_bring_members_back(
     bot: BotHarness,
 ) -> None:
     contacts = await club_with_contacts(bot)
-    await contacts.add(60, NudgeStatus.SENT, kind=NudgeKind.COMEBACK, returned=30)
-    await contacts.add(40, NudgeStatus.HELD_OUT, returned=4)
+    await contacts.add(60, NudgeStatus.SENT, kind=NudgeKind.COMEBACK, returned=30, new_members=True)
+    await contacts.add(40, NudgeStatus.HELD_OUT, returned=4, new_members=True)
 
     await bot.feed(says_privately(OPERATOR, "/nudges"))
 
@@ -171,8 +191,8 @@ async def test_without_a_difference_the_report_says_there_is_no_measurable_effec
     bot: BotHarness,
 ) -> None:
     contacts = await club_with_contacts(bot)
-    await contacts.add(40, NudgeStatus.SENT, kind=NudgeKind.LIGHT, returned=8)
-    await contacts.add(40, NudgeStatus.HELD_OUT, returned=7)
+    await contacts.add(40, NudgeStatus.SENT, kind=NudgeKind.LIGHT, returned=8, new_members=True)
+    await contacts.add(40, NudgeStatus.HELD_OUT, returned=7, new_members=True)
 
     await bot.feed(says_privately(OPERATOR, "/nudges"))
 
@@ -190,8 +210,36 @@ async def test_a_report_before_any_nudge_says_so_and_a_shorter_period_counts_few
     lines = report_lines(bot)
     assert lines[1] == "Last 7 days: 2026-02-24 – 2026-03-02"
     assert "Sent: 0 · clicked: 0 · turned nudges off: 0 (—)" in lines
-    assert "Nudged: no contacts whose window is over yet" in lines
+    assert "Nudged: no member whose 7 days are over yet" in lines
     assert lines[-1] == "No nudge sent yet."
+
+
+async def test_the_report_counts_each_member_once_and_waits_for_recent_contacts(
+    bot: BotHarness,
+) -> None:
+    contacts = await club_with_contacts(bot)
+    # Alice, Boris, Carol and Dave nudged 10 and 11 days ago; Alice and Boris came back once
+    await contacts.add(8, NudgeStatus.SENT, kind=NudgeKind.LIGHT, returned=2)
+    await contacts.add(3, NudgeStatus.HELD_OUT, returned=1, new_members=True)
+    # two days ago: one came back already, one not yet; three days ago, one held out
+    await contacts.add(
+        2, NudgeStatus.SENT, kind=NudgeKind.LIGHT, returned=1, new_members=True, days_ago=2
+    )
+    await contacts.add(1, NudgeStatus.HELD_OUT, new_members=True, days_ago=3)
+
+    await bot.feed(says_privately(OPERATOR, "/nudges"))
+
+    lines = report_lines(bot)
+    assert (
+        "<b>Did they come back?</b> (members who took part within 7 days of a contact whose "
+        "7 days are over; each member once, in the group of their first contact)"
+    ) in lines
+    assert "Nudged: 2 of 4, 50%" in lines
+    assert "Holdout (got nothing): 1 of 3, 33%" in lines
+    assert "Still within their 7 days, not counted yet: 2 nudged, 1 held out" in lines
+    assert "Too few members yet to tell: each group needs 30 whose 7 days are over." in lines
+    # per kind the unit stays the contact: 2 of the 8 whose 7 days are over
+    assert "Light reminder: 10 sent, 0 clicked, 25% returned" in lines
 
 
 async def test_in_the_group_the_report_goes_to_the_operator_in_private(bot: BotHarness) -> None:
@@ -248,6 +296,36 @@ async def test_the_preview_shows_who_would_be_nudged_today_and_why_and_sends_not
     assert "Alice" not in "\n".join(lines)
     assert bot.session.texts_to(CAROL["id"]) == []
     assert await rows(bot, NudgeRow) == []
+
+
+async def test_once_the_day_is_planned_the_preview_shows_the_plan_as_made_and_what_was_sent(
+    bot: BotHarness,
+) -> None:
+    await dormant_club(bot)
+    await bot.feed(says_privately(OPERATOR, "/nudges holdout 0"))
+    hearth = bot.hearth
+    await jobs.plan_nudges(hearth.uow_factory, hearth.clock)  # 09:00: the day's plan is made
+    bot.session.clear()
+
+    await bot.feed(says_privately(OPERATOR, "/nudges preview"))
+
+    lines = report_lines(bot)
+    assert lines[1] == "2026-03-02 · today's plan as it was made; this preview sends nothing"
+    assert "<b>Planned (1)</b>" in lines
+    # not "nudged less than 7 days ago": she is the one planned today
+    assert "Carol — Dormant · step 1 of 3 · Light reminder · 09:30" in lines
+    assert "<b>Left out</b>: never started the bot 1" in lines
+    bot.session.clear()
+
+    hearth.clock.set(NOW + timedelta(minutes=35))  # type: ignore[attr-defined]
+    assert await jobs.send_nudges(hearth.uow_factory, hearth.nudges, hearth.clock) == 1
+    await delivered(bot)
+    bot.session.clear()
+    await bot.feed(says_privately(OPERATOR, "/nudges preview"))
+
+    lines = report_lines(bot)
+    assert "Carol — Dormant · step 1 of 3 · Light reminder · 09:30 · sent" in lines
+    assert "<b>Left out</b>: never started the bot 1" in lines
 
 
 async def test_a_paused_preview_lists_the_members_as_skipped(bot: BotHarness) -> None:
@@ -315,6 +393,33 @@ async def test_the_daily_cap_and_the_holdout_are_set_and_bad_numbers_are_explain
     stored = await settings(bot)
     assert (stored.daily_cap, stored.holdout_percent) == (20, 15)
     assert await audited(bot) == ["nudges.cap", "nudges.holdout"]
+
+
+async def test_numbers_that_are_not_plain_digits_or_name_no_template_are_explained(
+    bot: BotHarness,
+) -> None:
+    await bot_serves_group(bot)
+
+    for text in (
+        "/nudges ²",
+        "/nudges cap ²",
+        "/nudges holdout ³%",
+        "/nudges template_remove ²",
+        f"/nudges template_remove {2**63}",
+    ):
+        await bot.feed(says_privately(OPERATOR, text))
+
+    usage, bad_cap, bad_holdout, remove_usage, unknown = bot.session.texts_to(OPERATOR["id"])
+    assert usage.startswith("Usage: /nudges [days] for the report (default 90);")
+    assert bad_cap.startswith("The daily cap is a whole number from 0 to 1000")
+    assert bad_holdout.startswith("The holdout is a share from 0 to 50 percent")
+    assert remove_usage == (
+        "Usage: /nudges template_remove number (the number /nudges templates shows)."
+    )
+    assert unknown == (
+        f"This community has no template number {2**63}; /nudges templates lists them."
+    )
+    assert await audited(bot) == []
 
 
 async def test_an_unknown_word_gets_the_usage(bot: BotHarness) -> None:

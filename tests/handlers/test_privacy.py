@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from hearth.domain.nudges import Decision, NudgeKind, NudgePreference, NudgeStatus, QuietHours
 from hearth.storage import tables
 from hearth.storage.engagement import MembershipStageRow
 from hearth.storage.events import AttendanceRow, FeedbackRow
 from hearth.storage.greetings import GreetingOptIn, MemberBirthday
+from hearth.storage.nudges import NudgePreferenceRow, NudgeRow
 from hearth.storage.outbox import OutboxRow
 from hearth.storage.tags import MemberTagRow
 from tests.conftest import BotHarness, make_harness
@@ -202,6 +204,31 @@ async def test_confirming_forget_me_erases_the_personal_data_and_every_figure_st
     assert (audit.actor_id, audit.community_id) == (ALICE["id"], None)
     assert audit.details["member_id"] == ALICE["id"]
     assert audit.details["requested_by"] == "member"
+
+
+async def test_forget_me_erases_the_members_nudge_choice_and_the_nudges_they_got(
+    bot: BotHarness,
+) -> None:
+    async with bot.uow() as uow:
+        for person in (ALICE, BORIS):
+            member_id = int(person["id"])
+            quiet = NudgePreference(False, QuietHours(22, 8))
+            await uow.nudges.set_preference(member_id, quiet, NOW)
+            nudge = Decision(member_id, NOW.date(), NudgeStatus.PLANNED, 1, NudgeKind.LIGHT, NOW)
+            await uow.nudges.record(GROUP_ID, NOW.date(), [nudge], NOW)
+        await uow.commit()
+    question = await asks_to_forget(bot, ALICE, "/forget_me")
+    assert (
+        "• your nudge settings (on or off, quiet hours) and the record of the nudges I sent you;"
+        in question.text.splitlines()
+    )
+
+    await bot.feed(presses(ALICE, choice(question, "Erase my data")))
+
+    assert [row.member_id for row in await rows(bot, NudgePreferenceRow)] == [BORIS["id"]]
+    assert [row.member_id for row in await rows(bot, NudgeRow)] == [BORIS["id"]]
+    [audit] = [r for r in await rows(bot, tables.AuditLog) if r.action == "privacy.forget"]
+    assert (audit.details["nudge_preference"], audit.details["nudges"]) == (1, 1)
 
 
 async def test_keeping_my_data_changes_nothing(bot: BotHarness) -> None:

@@ -236,7 +236,7 @@ async def test_settings_offers_languages_nudges_and_quiet_hours(bot: BotHarness)
     assert prompt.text == (
         "Your language is English. Choose another:\n\n"
         "🔔 Nudges — a friendly word now and then when you have been away: <b>on</b>\n"
-        "🌙 Quiet hours, when I never write: 21:00–09:00 (your community's time)"
+        "🌙 Quiet hours, when I send no nudges: 21:00–09:00 (your community's time)"
     )
     assert [button["text"] for button in buttons(prompt)] == [
         "✓ English",
@@ -304,9 +304,9 @@ async def test_choosing_quiet_hours_in_settings_stores_them_and_ticks_the_choice
 
     assert await nudge_preference(bot) == NudgePreference(True, QuietHours(23, 7))
     [answer] = callback_answers(bot)
-    assert answer.text == "Quiet hours: 23:00–07:00. I will not write to you then."
+    assert answer.text == "Quiet hours: 23:00–07:00. I will send you no nudges then."
     [edited] = bot.session.of("editMessageText")
-    assert "Quiet hours, when I never write: 23:00–07:00" in edited.params["text"]
+    assert "Quiet hours, when I send no nudges: 23:00–07:00" in edited.params["text"]
     labels = [button["text"] for button in buttons(edited)]
     assert labels[-4:] == ["🌙 21:00–09:00", "🌙 22:00–08:00", "🌙 20:00–10:00", "✓ 🌙 23:00–07:00"]
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import update
+from sqlmodel import col
+
 from hearth.domain.activity import ActivityKind, ActivityRecord
 from hearth.domain.events import EventDraft
 from hearth.domain.lifecycle import Stage
@@ -19,6 +22,7 @@ from hearth.domain.nudges import (
     NudgeStatus,
     NudgeTemplate,
     QuietHours,
+    ReturnRate,
     SkipReason,
     in_holdout,
 )
@@ -71,6 +75,8 @@ class RecordingSender:
         member: MemberProfile,
         community: CommunityProfile,
         message: NudgeMessage,
+        *,
+        not_after: datetime | None = None,
     ) -> bool:
         if any(each.message.nudge_id == message.nudge_id for each in self.sent):
             return False
@@ -122,9 +128,23 @@ async def drifting(
         await uow.commit()
 
 
+async def recomputed(uow_factory: UnitOfWorkFactory, day: date) -> None:
+    """The night's recompute of ``day``, as far as the plan can tell: the stages the test
+    set, recomputed that day."""
+    async with uow_factory() as uow:
+        await uow.session.execute(
+            update(MembershipStageRow)
+            .where(col(MembershipStageRow.computed_on) < day)
+            .values(computed_on=day)
+        )
+        await uow.commit()
+
+
 async def run(uow_factory: UnitOfWorkFactory, sender: RecordingSender, at: datetime) -> None:
-    """The plan job then the send job, as the scheduler runs them at ``at``."""
+    """The plan job then the send job, as the scheduler runs them at ``at`` (after that
+    day's recompute)."""
     sender.now = at
+    await recomputed(uow_factory, (at + timedelta(hours=8)).date())
     await jobs.plan_nudges(uow_factory, VirtualClock(at))
     await jobs.send_nudges(uow_factory, sender, VirtualClock(at))
 
@@ -401,10 +421,17 @@ async def test_returns_are_recorded_for_the_nudged_and_the_holdout(uow_factory: 
     await run_day(uow_factory, sender, DAY + timedelta(days=2), hours=(9, 10))
 
     async with uow_factory() as uow:
-        outcomes = await uow.nudges.outcomes(GROUP, DAY, local(DAY + timedelta(days=2), 10))
+        early = await uow.nudges.outcomes(GROUP, DAY, local(DAY + timedelta(days=2), 10))
+        outcomes = await uow.nudges.outcomes(GROUP, DAY, local(DAY + timedelta(days=8), 10))
+    held_out = len(members) - len(sender.sent)
+    # two days on, their 7 days are not over: recorded, but nobody counts yet
+    assert early.members.nudged == ReturnRate(0, 0, waiting=len(sender.sent))
+    assert early.members.holdout == ReturnRate(0, 0, waiting=held_out)
     assert outcomes.sent.returned + outcomes.holdout.returned == len(members)
     assert outcomes.sent.returned == len(sender.sent)
-    assert outcomes.holdout.returned == outcomes.holdout.contacts > 0
+    assert outcomes.holdout.returned == outcomes.holdout.contacts == held_out > 0
+    assert outcomes.members.nudged == ReturnRate(len(sender.sent), len(sender.sent))
+    assert outcomes.members.holdout == ReturnRate(held_out, held_out)
 
 
 async def test_the_preview_shows_todays_plan_and_why_without_writing(

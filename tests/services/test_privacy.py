@@ -212,6 +212,8 @@ async def test_forgetting_erases_the_members_personal_data(uow_factory: UnitOfWo
         operator_tags=1,
         automatic_tags=1,
         feedback_comments=1,
+        nudge_preference=0,
+        nudges=0,
         messages=1,
         mentions=1,
     )

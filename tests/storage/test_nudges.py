@@ -12,18 +12,22 @@ from hearth.domain.members import ChatRole, Person
 from hearth.domain.nudges import (
     Contact,
     Decision,
+    KindOutcome,
+    MemberReturns,
     NudgeKind,
     NudgePreference,
     NudgeSettings,
     NudgeStatus,
     NudgeTemplate,
     QuietHours,
+    ReturnRate,
     SkipReason,
 )
 from hearth.domain.points import EntryKind, NewEntry
 from hearth.domain.streaks import CheckinOutcome
 from hearth.storage.engagement import MembershipStageRow
-from hearth.storage.quizzes import QuizAnswerRow
+from hearth.storage.nudges import NudgeRow
+from hearth.storage.quizzes import QuestionRow, QuizAnswerRow
 from hearth.storage.unit_of_work import UnitOfWorkFactory
 
 GROUP = -1001000000001
@@ -46,7 +50,7 @@ def spoke(
 
 
 async def club(uow_factory: UnitOfWorkFactory) -> None:
-    """A dormant member with a habit, a streak, expiring points, a favourite topic and an
+    """A dormant member with a habit, a streak, expiring points, a topic to practise and an
     event of their kind ahead; a member who never started the bot; a steady one; one who
     left; one who had their data erased and turned nudges off."""
     async with uow_factory() as uow:
@@ -91,7 +95,7 @@ async def club(uow_factory: UnitOfWorkFactory) -> None:
         await uow.checkins.add(
             GROUP, DORMANT, CheckinOutcome(away, 2, 5, 0, 0, False, None, False, 0), local(away, 8)
         )
-        # 25 points expire within 30 days (the first in 10), 9 later
+        # 20 points expire in 10 days, 5 in 20, 9 later: a nudge names the first day's 20
         await uow.points.add_credits(
             [
                 NewEntry(GROUP, DORMANT, EntryKind.EARN, points, "checkin", key, JOINED, expiry)
@@ -127,6 +131,19 @@ async def club(uow_factory: UnitOfWorkFactory) -> None:
                 answered_at=JOINED,
             )
         )
+        # history is mastered: cars is the topic practice still has for them
+        for topic in ("history", "cars"):
+            uow.session.add(
+                QuestionRow(
+                    community_id=GROUP,
+                    text=f"A {topic} question?",
+                    options=["a", "b"],
+                    correct=0,
+                    topic=topic,
+                    fingerprint=topic,
+                    created_at=JOINED,
+                )
+            )
         for title, days, tag in (("Meetup", 3, None), ("Track day", 10, "Track day")):
             starts = NOW + timedelta(days=days)
             draft = EventDraft(
@@ -160,8 +177,8 @@ async def test_candidates_are_the_current_drifting_members_with_their_habit_and_
     assert dormant.quiet_hours == QuietHours()
     facts = dormant.facts
     assert facts.best_streak == 5
-    assert (facts.expiring_points, facts.expiring_on) == (25, date(2026, 3, 12))
-    assert facts.quiz_topic == "history"
+    assert (facts.expiring_points, facts.expiring_on) == (20, date(2026, 3, 12))  # that day's
+    assert facts.quiz_topic == "cars"
     assert facts.event is not None
     assert facts.event.title == "Track day"
     assert facts.event_matches_interest
@@ -306,6 +323,57 @@ async def test_outcomes_count_contacts_whose_window_is_open_but_not_as_matured(
     assert outcomes.planned == 1  # the nudge; the holdout's contact is not yet due
     assert outcomes.holdout.contacts == 0
     assert outcomes.skipped == {SkipReason.DAILY_CAP: 1}
+
+
+def contact(
+    member_id: int, days_ago: int, *, held_out: bool = False, returned_after: int | None = None
+) -> NudgeRow:
+    """A light nudge sent (or a holdout contact confirmed) ``days_ago`` before NOW."""
+    at = NOW - timedelta(days=days_ago)
+    return NudgeRow(
+        community_id=GROUP,
+        member_id=member_id,
+        planned_on=(at + timedelta(hours=8)).date(),
+        episode=at.date() - timedelta(days=30),
+        step=1,
+        status=(NudgeStatus.HELD_OUT if held_out else NudgeStatus.SENT).value,
+        kind=None if held_out else NudgeKind.LIGHT.value,
+        decided_at=at - timedelta(hours=6),
+        due_at=at,
+        sent_at=at,
+        returned_at=None if returned_after is None else at + timedelta(days=returned_after),
+    )
+
+
+async def test_only_contacts_whose_window_is_over_count_and_each_member_once(
+    uow_factory: UnitOfWorkFactory,
+):
+    await club(uow_factory)
+    async with uow_factory() as uow:
+        for row in (
+            contact(DORMANT, 100, held_out=True),  # before the 90 days
+            contact(DORMANT, 20, returned_after=1),
+            contact(DORMANT, 10),  # contacted twice in the period, came back once
+            contact(NOT_STARTED, 9, held_out=True),
+            contact(NOT_STARTED, 2, returned_after=1),  # came back, but within the 7 days
+            contact(STEADY, 2),  # within the 7 days, not back yet: waiting
+            contact(LEFT, 3, held_out=True, returned_after=1),  # back early: waiting too
+            contact(FORGOTTEN, 8, held_out=True, returned_after=2),
+        ):
+            uow.session.add(row)
+        await uow.commit()
+    async with uow_factory() as uow:
+        outcomes = await uow.nudges.outcomes(GROUP, TODAY - timedelta(days=89), NOW)
+
+    # contacts: DORMANT's two have matured (one returned); NOT_STARTED's and STEADY's wait
+    assert outcomes.by_kind == (KindOutcome(NudgeKind.LIGHT, 4, 2, 1, 0, 0),)
+    assert outcomes.holdout == KindOutcome(None, 3, 2, 1, 0, 0)  # LEFT's waits
+    # members: DORMANT nudged and back, STEADY waiting; NOT_STARTED held out first and not
+    # back within a matured contact, FORGOTTEN back, LEFT waiting
+    assert outcomes.members == MemberReturns(
+        nudged=ReturnRate(matured=1, returned=1, waiting=1),
+        holdout=ReturnRate(matured=2, returned=1, waiting=1),
+    )
 
 
 async def test_settings_preferences_and_templates_are_kept_per_community_and_member(

@@ -43,12 +43,42 @@ async def test_due_messages_come_most_urgent_first_and_not_before_their_time(
         message("reply:1", ANN, "answer", kind="reply", priority=Priority.REPLY),
     )
     async with uow_factory() as uow:
+        next_at = await uow.outbox.next_due_at()
         now_due = [m.dedupe_key for m in await uow.outbox.due(NOW, limit=10)]
         later_due = [m.dedupe_key for m in await uow.outbox.due(NOW + timedelta(minutes=5), 10)]
-        next_at = await uow.outbox.next_due_at()
+    assert next_at == NOW
     assert now_due == ["reply:1", "r:1", "b:1", "b:2"]
     assert later_due[-1] == "later"
-    assert next_at == NOW
+
+
+async def test_a_leased_batch_is_skipped_by_other_workers_until_released_or_run_out(
+    uow_factory: UnitOfWorkFactory,
+):
+    await add(
+        uow_factory,
+        message("a", ANN, "one", kind="t"),
+        message("b", BOB, "two", kind="t"),
+        message("c", GROUP, "three", kind="t"),
+    )
+    async with uow_factory() as uow:  # worker 1 takes two
+        first = await uow.outbox.due(NOW, 2, lease=timedelta(seconds=60))
+        await uow.commit()
+    async with uow_factory() as uow:  # worker 2 gets only the third
+        second = await uow.outbox.due(NOW, 10, lease=timedelta(seconds=60))
+        await uow.commit()
+    assert [m.dedupe_key for m in first] == ["a", "b"]
+    assert [m.dedupe_key for m in second] == ["c"]
+    async with uow_factory() as uow:
+        assert await uow.outbox.due(NOW + timedelta(seconds=30), 10) == []
+        assert await uow.outbox.next_due_at() == NOW + timedelta(seconds=60)
+        await uow.outbox.release([first[1].id])  # worker 1 could not start "b": given back
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [m.dedupe_key for m in await uow.outbox.due(NOW, 10)] == ["b"]
+        await uow.commit()
+    async with uow_factory() as uow:  # worker 1 died: its lease runs out, "a" is due again
+        again = await uow.outbox.due(NOW + timedelta(seconds=61), 10)
+    assert [m.dedupe_key for m in again] == ["a", "b", "c"]
 
 
 async def test_only_one_claim_of_a_message_wins_and_the_outcome_is_recorded(

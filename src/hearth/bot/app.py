@@ -15,6 +15,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hearth.bot.acknowledgements import Acknowledgements
@@ -25,12 +26,19 @@ from hearth.bot.delivery import DeliveryWorker, SendBudget
 from hearth.bot.digest import OutboxDigests
 from hearth.bot.dispatcher import build_dispatcher
 from hearth.bot.event_notices import OutboxEventNotices
-from hearth.bot.middlewares.dedupe import DEFAULT_WINDOW_SECONDS, RecentUpdates
+from hearth.bot.leader import Leadership
+from hearth.bot.metrics import Metrics
+from hearth.bot.middlewares.dedupe import (
+    DEFAULT_WINDOW_SECONDS,
+    RecentUpdates,
+    SharedUpdateClaims,
+)
 from hearth.bot.middlewares.inflight import InFlightMiddleware
 from hearth.bot.notifier import OutboxWriter, PrivateNotifier
 from hearth.bot.nudges import OutboxNudges
 from hearth.bot.operators import ChatAdminOperators
 from hearth.bot.quiz_rounds import QuizRounds
+from hearth.bot.shared_limits import SharedLimits
 from hearth.bot.startup import publish_commands
 from hearth.bot.welcomes import GroupWelcomes
 from hearth.config import Settings
@@ -86,6 +94,9 @@ class Hearth:
     timetable: AnnouncementTimetable
     scheduler: AsyncIOScheduler
     dispatcher: Dispatcher
+    metrics: Metrics
+    redis: Redis | None = None
+    leadership: Leadership | None = None
 
     @property
     def allowed_updates(self) -> list[str]:
@@ -101,13 +112,32 @@ class Hearth:
         await self.buffer.start()
         await self.delivery.start()
         if self.settings.scheduler:
-            self.scheduler.start()
-            await self.quiz_rounds.resume()  # rounds that were running when we stopped
+            self.leadership = Leadership(
+                self.settings.database_url,
+                on_elected=self._lead,
+                on_deposed=self._step_down,
+                retry_seconds=self.settings.leader_retry_seconds,
+            )
+            await self.leadership.start()
         await publish_commands(self.bot, self.i18n)
         log.info("Hearth is up (%d recent updates remembered)", len(self.recent_updates))
 
+    async def _lead(self) -> None:
+        """This worker won the scheduler lock: run the jobs and the rounds left running."""
+        if self.scheduler.running:
+            self.scheduler.resume()
+        else:
+            self.scheduler.start()
+        await self.quiz_rounds.resume()  # rounds that were running when the last leader stopped
+
+    async def _step_down(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.pause()
+
     async def on_shutdown(self) -> None:
         """Let running handlers finish, write buffered activity, close the database."""
+        if self.leadership is not None:
+            await self.leadership.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if not await self.inflight.wait_idle(timeout=30):
@@ -118,6 +148,10 @@ class Hearth:
         await self.delivery.stop()
         await self.buffer.stop()
         await self.engine.dispose()
+        if self.redis is not None:
+            await self.operators.settle()  # what this worker told the others goes first
+            await self.delivery.budget.settle()
+            await self.redis.aclose()
         log.info("Hearth stopped; %d activity rows written", self.buffer.written)
 
 
@@ -150,21 +184,35 @@ def build_hearth(
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
-    if storage is None and settings.redis_url:
+    # One Redis connection pool per worker, for everything shared between workers.
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    shared_claims = None
+    if redis is not None:
         from aiogram.fsm.storage.redis import RedisStorage
 
-        storage = RedisStorage.from_url(settings.redis_url)
-    operators = ChatAdminOperators(settings.operator_ids, settings.admin_cache_seconds)
+        if storage is None:
+            storage = RedisStorage(redis)
+        shared_claims = SharedUpdateClaims(redis, f"hearth:{bot.id}")
+    metrics = Metrics()
+    operators = ChatAdminOperators(
+        settings.operator_ids,
+        settings.admin_cache_seconds,
+        redis=redis,
+        namespace=f"hearth:{bot.id}",
+    )
     recent_updates = RecentUpdates()
     inflight = InFlightMiddleware(settings.max_concurrent_updates)
     welcomes = GroupWelcomes(i18n, settings.welcome_batch_seconds)
     directory = Directory()
     buffer.on_batch = _message_points(directory)
-    budget = SendBudget(
-        per_second=settings.messages_per_second,
-        per_private_chat_per_second=settings.private_messages_per_second,
-        per_group_per_minute=settings.group_messages_per_minute,
-    )
+    rates = {
+        "per_second": settings.messages_per_second,
+        "per_private_chat_per_second": settings.private_messages_per_second,
+        "per_group_per_minute": settings.group_messages_per_minute,
+    }
+    # With Redis, the workers share one budget: 30 messages a second together, not each.
+    shared_limits = None if redis is None else SharedLimits(redis, f"hearth:{bot.id}", **rates)
+    budget = SendBudget(**rates, shared=shared_limits)
     delivery = DeliveryWorker(
         bot, uow_factory, directory, budget, clock, concurrency=settings.delivery_concurrency
     )
@@ -202,6 +250,8 @@ def build_hearth(
         quiz_rounds=quiz_rounds,
         quiz_timetable=quiz_timetable,
         storage=storage,
+        shared_claims=shared_claims,
+        metrics=metrics,
     )
     hearth = Hearth(
         settings=settings,
@@ -240,6 +290,8 @@ def build_hearth(
             nudge_sender=nudges,
         ),
         dispatcher=dispatcher,
+        metrics=metrics,
+        redis=redis,
     )
     dispatcher.startup.register(hearth.on_startup)
     dispatcher.shutdown.register(hearth.on_shutdown)

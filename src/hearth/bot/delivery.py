@@ -9,7 +9,9 @@ reminders, then broadcasts.
 The worker claims each message with one conditional ``UPDATE`` right before sending it and
 records the outcome right after, so that a crash leaves at most the messages in flight in
 doubt; those are settled as ``interrupted`` and not repeated (a duplicate is worse than
-the rare lost message), everything still queued is sent after the restart.
+the rare lost message), everything still queued is sent after the restart. A message with
+a deadline (``not_after``) that a backed-up queue kept past it is settled as ``expired``,
+never sent late.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import logging
 from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from aiogram import Bot
@@ -34,6 +37,8 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
+from hearth.bot.nudges import NUDGE_KIND, nudge_expired
+from hearth.bot.shared_limits import SharedLimits
 from hearth.domain.delivery import (
     SENDING_LEASE,
     Method,
@@ -71,11 +76,17 @@ class WindowLimiter:
         self._stamps: deque[float] = deque()
         self._lock = asyncio.Lock()  # fair: waiters are served in order
 
-    async def acquire(self, hold: Callable[[], Awaitable[None]] | None = None) -> float:
+    async def acquire(
+        self,
+        hold: Callable[[], Awaitable[None]] | None = None,
+        admit: Callable[[], Awaitable[None]] | None = None,
+    ) -> float:
         """Wait for room in the window; returns the loop time the acquisition counts at.
 
         ``hold`` (e.g. a 429 pause) is awaited in turn, before the room is counted, so that
-        nobody takes room in a window that will be over when they may go.
+        nobody takes room in a window that will be over when they may go. ``admit`` (the
+        window all workers share) is awaited in turn once there is room here; it returns
+        when it took room there too.
         """
         async with self._lock:
             loop = asyncio.get_running_loop()
@@ -87,6 +98,9 @@ class WindowLimiter:
                 while self._stamps and self._stamps[0] + self.period <= now + 1e-6:
                     self._stamps.popleft()
                 if len(self._stamps) < self.limit:
+                    if admit is not None:
+                        await admit()
+                        now = loop.time()
                     self._stamps.append(now)
                     return now
                 await asyncio.sleep(self._stamps[0] + self.period - now)
@@ -107,7 +121,11 @@ class WindowLimiter:
 
 
 class SendBudget:
-    """Telegram's limits as sliding windows, with a priority gate and a shared 429 pause."""
+    """Telegram's limits as sliding windows, with a priority gate and a shared 429 pause.
+
+    With ``shared`` (Redis), every worker of the bot spends one budget: a slot is granted
+    when this worker's windows and the shared ones both have room, and a 429 pauses all.
+    """
 
     def __init__(
         self,
@@ -115,6 +133,7 @@ class SendBudget:
         per_second: float = 30,
         per_private_chat_per_second: float = 1,
         per_group_per_minute: float = 20,
+        shared: SharedLimits | None = None,
     ) -> None:
         self._overall = WindowLimiter(per_second, 1)
         self._private: defaultdict[int, WindowLimiter] = defaultdict(
@@ -127,6 +146,11 @@ class SendBudget:
         self._turn = asyncio.Condition()
         self._resume_at = 0.0
         self.pauses = 0  # how many 429s paused sending
+        self._shared = shared
+        self._admit_overall = (
+            None if shared is None else partial(shared.admit_overall, self._sit_out_pause)
+        )
+        self._announcing: set[asyncio.Task[None]] = set()  # pauses on their way to Redis
 
     @contextlib.asynccontextmanager
     async def slot(
@@ -141,14 +165,14 @@ class SendBudget:
         """
         await self._sit_out_pause()
         per_chat = self._chat_bucket(chat_id) if counts_for_chat else None
-        chat_stamp = await per_chat.acquire() if per_chat is not None else 0.0
+        chat_stamp = await per_chat.acquire(admit=self._admit_chat(chat_id)) if per_chat else 0.0
         self._waiting[priority] += 1
         try:
             async with self._turn:
                 await self._turn.wait_for(lambda: not self._more_urgent_than(priority))
             await self._sit_out_pause()
             # A 429 that comes while waiting holds everyone in the queue too.
-            overall_stamp = await self._overall.acquire(self._sit_out_pause)
+            overall_stamp = await self._overall.acquire(self._sit_out_pause, self._admit_overall)
         finally:
             self._waiting[priority] -= 1
             async with self._turn:
@@ -171,11 +195,23 @@ class SendBudget:
                 del buckets[idle]
         return buckets[chat_id]
 
+    def _admit_chat(self, chat_id: int) -> Callable[[], Awaitable[None]] | None:
+        return None if self._shared is None else partial(self._shared.admit_chat, chat_id)
+
     def pause(self, seconds: float) -> None:
-        """Telegram asked for a pause (429): nobody sends until it is over."""
+        """Telegram asked for a pause (429): nobody sends until it is over (no worker)."""
         loop = asyncio.get_running_loop()
         self._resume_at = max(self._resume_at, loop.time() + seconds)
         self.pauses += 1
+        if self._shared is not None:
+            announcing = loop.create_task(self._shared.pause(seconds))
+            self._announcing.add(announcing)
+            announcing.add_done_callback(self._announcing.discard)
+
+    async def settle(self) -> None:
+        """Wait until the pauses this worker announced have reached the other workers."""
+        if self._announcing:
+            await asyncio.gather(*self._announcing)
 
     def _more_urgent_than(self, priority: Priority) -> bool:
         return any(self._waiting[other] for other in Priority if other < priority)
@@ -184,6 +220,10 @@ class SendBudget:
         delay = self._resume_at - asyncio.get_running_loop().time()
         if delay > 0:  # (checked again after every other wait)
             await asyncio.sleep(delay)
+        if self._shared is not None:  # another worker's 429 holds this one too
+            # (the pause lives in Redis and may be extended: no local Event can tell)
+            while (left := await self._shared.paused_for()) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(left)
 
 
 @dataclass
@@ -195,6 +235,7 @@ class DeliveryStats:
     rate_limited: int = 0  # 429s received
     blocked: int = 0
     failed: int = 0
+    expired: int = 0  # past their deadline before they could go: not sent
 
 
 class DeliveryWorker:
@@ -219,6 +260,9 @@ class DeliveryWorker:
         self.poll_seconds = poll_seconds
         self.stats = DeliveryStats()
         self._slots = asyncio.Semaphore(concurrency)
+        # Rows leased per look at the queue: enough to keep every slot busy for a while,
+        # few enough that a worker that dies holds back little until its lease runs out.
+        self.batch = max(16, 4 * concurrency)
         self._busy_chats: set[int] = set()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
@@ -301,14 +345,22 @@ class DeliveryWorker:
         return min(max(wait, 0.01), self.poll_seconds)
 
     async def _take_due(self) -> int:
-        """Start sending due messages (at most one per chat at a time); how many started."""
+        """Start sending due messages (at most one per chat at a time) and settle those past
+        their deadline; how many started or expired."""
+        now = self.clock.now()
         async with self.uow_factory() as uow:
-            due = await uow.outbox.due(self.clock.now(), limit=200)
-        started = 0
+            due = await uow.outbox.due(now, limit=self.batch)
+            await uow.commit()
+        late = [message for message in due if message.expired(now)]
+        if late:
+            await self._expire(late, now)
+        started = len(late)
+        left: list[int] = []  # leased but not started: given back for any worker to take
         for message in due:
-            if self._stopping:
-                break
-            if message.chat_id in self._busy_chats:
+            if message.expired(now):
+                continue
+            if self._stopping or message.chat_id in self._busy_chats:
+                left.append(message.id)
                 continue
             await self._slots.acquire()
             self._busy_chats.add(message.chat_id)
@@ -316,7 +368,26 @@ class DeliveryWorker:
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
             started += 1
+        if left:
+            async with self.uow_factory() as uow:
+                await uow.outbox.release(left)
+                await uow.commit()
         return started
+
+    async def _expire(self, messages: list[QueuedMessage], now: datetime) -> None:
+        """Settle messages whose deadline passed while they waited, and what they were for."""
+        expired = 0
+        async with self.uow_factory() as uow:
+            for message in messages:
+                if not await uow.outbox.expire(message.id, now):
+                    continue  # settled meanwhile by another worker
+                expired += 1
+                if message.kind == NUDGE_KIND:
+                    await nudge_expired(uow, message.dedupe_key)
+            await uow.commit()
+        self.stats.expired += expired
+        if expired:
+            log.info("%d outbox messages expired before they could go", expired)
 
     async def _deliver(self, message: QueuedMessage) -> None:
         try:

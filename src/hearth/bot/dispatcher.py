@@ -7,7 +7,8 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 
 from hearth.bot.acknowledgements import Acknowledgements
-from hearth.bot.middlewares.dedupe import DedupeMiddleware, RecentUpdates
+from hearth.bot.metrics import Metrics, MetricsMiddleware
+from hearth.bot.middlewares.dedupe import DedupeMiddleware, RecentUpdates, SharedUpdateClaims
 from hearth.bot.middlewares.inflight import InFlightMiddleware
 from hearth.bot.middlewares.locale import LocaleMiddleware
 from hearth.bot.middlewares.registration import RegistrationMiddleware
@@ -48,6 +49,8 @@ def build_dispatcher(
     quiz_rounds: QuizRounds,
     quiz_timetable: ScheduleWatcher,
     storage: BaseStorage | None = None,
+    shared_claims: SharedUpdateClaims | None = None,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
     dispatcher = Dispatcher(
@@ -64,8 +67,11 @@ def build_dispatcher(
         quiz_rounds=quiz_rounds,
         quiz_timetable=quiz_timetable,
     )
+    if metrics is not None:
+        dispatcher.update.outer_middleware(MetricsMiddleware(metrics))
     dispatcher.update.outer_middleware(inflight)
-    dispatcher.update.outer_middleware(DedupeMiddleware(recent_updates))
+    on_skip = metrics.duplicates.inc if metrics is not None else None
+    dispatcher.update.outer_middleware(DedupeMiddleware(recent_updates, shared_claims, on_skip))
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(uow_factory, buffer, clock))
     dispatcher.update.outer_middleware(RegistrationMiddleware(directory, buffer, defaults, clock))
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))

@@ -73,8 +73,10 @@ class OutboxWriter:
         photo: str | None = None,
         priority: Priority = Priority.REMINDER,
         not_before: datetime | None = None,
+        not_after: datetime | None = None,
     ) -> bool:
-        """Queue a private message to a member (``text`` already rendered)."""
+        """Queue a private message to a member (``text`` already rendered), sent no later
+        than ``not_after`` when given."""
         return await self.queue(
             uow,
             message(
@@ -88,6 +90,7 @@ class OutboxWriter:
                 community_id=community.id if community else None,
                 member_id=member.id,
                 not_before=not_before,
+                not_after=not_after,
             ),
         )
 
@@ -104,6 +107,7 @@ def message(
     community_id: int | None = None,
     member_id: int | None = None,
     not_before: datetime | None = None,
+    not_after: datetime | None = None,
 ) -> OutgoingMessage:
     """An outbox message: a text, or a photo with the text as its caption."""
     content: dict[str, Any] = {"photo": photo, "caption": text} if photo else {"text": text}
@@ -117,6 +121,7 @@ def message(
         community_id=community_id,
         member_id=member_id,
         not_before=not_before,
+        not_after=not_after,
     )
 
 

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from hearth.bot.notifier import OutboxWriter
 from hearth.domain.delivery import Priority
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.domain.nudges import NudgeMessage
 from hearth.handlers import keyboards, nudges_texts
+from hearth.services import nudges
 from hearth.services.ports import UnitOfWork
+
+NUDGE_KIND = "nudge"  # the outbox kind of nudges
 
 
 def nudge_key(nudge_id: int) -> str:
     """The outbox key of a nudge: queued once, however often the sender runs."""
     return f"nudge:{nudge_id}"
+
+
+async def nudge_expired(uow: UnitOfWork, key: str) -> None:
+    """The outbox let a nudge expire unsent (``nudge_key``): the nudge ends skipped, late."""
+    prefix, _, nudge_id = key.partition(":")
+    if prefix == "nudge" and nudge_id.isdigit():
+        await nudges.expired(uow, int(nudge_id))
 
 
 class OutboxNudges:
@@ -27,6 +39,8 @@ class OutboxNudges:
         member: MemberProfile,
         community: CommunityProfile,
         message: NudgeMessage,
+        *,
+        not_after: datetime | None = None,
     ) -> bool:
         with self.outbox.speaking_to(member, community):
             text = nudges_texts.nudge_text(
@@ -39,7 +53,8 @@ class OutboxNudges:
             member,
             community,
             text,
-            kind="nudge",
+            kind=NUDGE_KIND,
             markup=markup,
             priority=Priority.REMINDER,
+            not_after=not_after,
         )

@@ -1,10 +1,20 @@
-"""Running the bot: long polling by default, a webhook server when a webhook URL is set."""
+"""Running the bot: long polling by default, a webhook server when a webhook URL is set.
+
+``hearth run --workers N`` starts N webhook worker processes that share one port
+(``SO_REUSEPORT``: the kernel spreads connections over them), the database and Redis; the
+supervisor restarts a worker that dies and stops them all on SIGINT/SIGTERM.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
 from contextlib import suppress
 from urllib.parse import urlsplit
 
@@ -12,6 +22,11 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from hearth.bot.app import Hearth
+from hearth.bot.metrics import MULTIPROCESS_ENV, mark_worker_dead
+from hearth.bot.operations import add_operations_routes
+
+WORKER_ENV = "HEARTH_WORKER_INDEX"
+RESTART_BACKOFF_SECONDS = (1, 2, 5, 10, 30)
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +43,12 @@ async def run_polling(hearth: Hearth, *, polling_timeout: int = 10) -> None:
     )
 
 
-def build_webhook_app(hearth: Hearth) -> web.Application:
-    """The aiohttp application that receives updates; requests without the secret get 401."""
+def build_webhook_app(hearth: Hearth, *, register: bool = True) -> web.Application:
+    """The aiohttp application that receives updates; requests without the secret get 401.
+
+    It also serves ``/healthz`` and ``/metrics``. With several workers only the first one
+    registers the webhook with Telegram (``register``).
+    """
     settings = hearth.settings
     assert settings.webhook_url is not None
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -39,6 +58,7 @@ def build_webhook_app(hearth: Hearth) -> web.Application:
         dispatcher=hearth.dispatcher, bot=hearth.bot, secret_token=secret
     ).register(app, path=path)
     setup_application(app, hearth.dispatcher, bot=hearth.bot)
+    add_operations_routes(app, hearth)
 
     async def register_webhook(_app: web.Application) -> None:
         await hearth.bot.set_webhook(
@@ -48,16 +68,23 @@ def build_webhook_app(hearth: Hearth) -> web.Application:
         )
         log.info("webhook registered at %s", settings.webhook_url)
 
-    app.on_startup.append(register_webhook)
+    if register:
+        app.on_startup.append(register_webhook)
     return app
 
 
 async def run_webhook(hearth: Hearth) -> None:
     """Serve the webhook on ``HEARTH_WEBHOOK_LISTEN`` until SIGINT/SIGTERM."""
-    app = build_webhook_app(hearth)
-    runner = web.AppRunner(app)
+    worker = os.environ.get(WORKER_ENV)
+    app = build_webhook_app(hearth, register=worker in {None, "0"})
+    runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, hearth.settings.webhook_host, hearth.settings.webhook_port)
+    site = web.TCPSite(
+        runner,
+        hearth.settings.webhook_host,
+        hearth.settings.webhook_port,
+        reuse_port=worker is not None,  # the workers of one supervisor share the port
+    )
     await site.start()
     log.info("listening for webhooks on %s", hearth.settings.webhook_listen)
     stop = asyncio.Event()
@@ -70,3 +97,66 @@ async def run_webhook(hearth: Hearth) -> None:
     finally:
         await runner.cleanup()
         await hearth.bot.session.close()
+
+
+def supervise(workers: int, command: Sequence[str]) -> int:
+    """Run ``workers`` copies of ``command`` until SIGINT/SIGTERM; restart any that dies.
+
+    Returns the exit code: 0 after a requested stop. The workers get ``HEARTH_WORKER_INDEX``
+    and a shared Prometheus multiprocess folder, so that ``/metrics`` adds them all up.
+    """
+    import subprocess
+
+    metrics_dir = tempfile.mkdtemp(prefix="hearth-metrics-")
+    environment = {**os.environ, MULTIPROCESS_ENV: metrics_dir}
+    stopping = False
+
+    def start(index: int) -> subprocess.Popen[bytes]:
+        log.info("starting worker %d", index)
+        return subprocess.Popen([*command], env={**environment, WORKER_ENV: str(index)})
+
+    def stop(_signal: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    processes = {index: start(index) for index in range(workers)}
+    restarts = dict.fromkeys(processes, 1)
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for index, process in list(processes.items()):
+                code = process.poll()
+                if code is None or stopping:
+                    continue
+                mark_worker_dead(process.pid)
+                pause = RESTART_BACKOFF_SECONDS[
+                    min(restarts[index], len(RESTART_BACKOFF_SECONDS) - 1)
+                ]
+                log.warning("worker %d exited with %s; restarting in %ss", index, code, pause)
+                time.sleep(pause)
+                restarts[index] += 1
+                processes[index] = start(index)
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 40
+        for process in processes.values():
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            if process.poll() is None:
+                process.kill()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for name in os.listdir(metrics_dir):
+            with suppress(OSError):
+                os.remove(os.path.join(metrics_dir, name))
+        with suppress(OSError):
+            os.rmdir(metrics_dir)
+    return 0
+
+
+def worker_command() -> list[str]:
+    """How the supervisor starts one worker: this Python, ``hearth run`` in worker mode."""
+    return [sys.executable, "-m", "hearth", "run", "--workers", "1", "--worker"]

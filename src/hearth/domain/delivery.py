@@ -36,6 +36,8 @@ class OutboxStatus(enum.StrEnum):
     # The worker died while Telegram had the message: it was probably delivered, and
     # sending it again could duplicate it, so it is not repeated.
     INTERRUPTED = "interrupted"
+    # Its deadline (``not_after``) passed before it could go: late is worse than never.
+    EXPIRED = "expired"
 
 
 class Method(enum.StrEnum):
@@ -59,6 +61,7 @@ class OutgoingMessage:
     community_id: int | None = None
     member_id: int | None = None  # set for private messages to a member
     not_before: datetime | None = None  # send no earlier than this
+    not_after: datetime | None = None  # never send later than this (UTC); None: no deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +78,16 @@ class QueuedMessage:
     attempts: int
     member_id: int | None
     community_id: int | None
+    not_after: datetime | None = None  # its deadline (UTC), if it has one
 
     @property
     def private(self) -> bool:
         """Telegram's private chats have positive ids, groups negative ones."""
         return self.chat_id > 0
+
+    def expired(self, now: datetime) -> bool:
+        """Whether its deadline has passed: it must not be sent any more."""
+        return self.not_after is not None and self.not_after <= now
 
 
 @dataclass(frozen=True, slots=True)

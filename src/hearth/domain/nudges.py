@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from hearth.domain.calendar import local_day
 from hearth.domain.errors import InvalidArgument
 from hearth.domain.lifecycle import Stage
 
@@ -30,6 +31,7 @@ NUDGE_GAP_DAYS = 7  # at most one nudge per member per this many days
 EPISODE_LIMIT = 3  # at most this many nudges per dormancy episode; then Hearth stops
 RETURN_WINDOW_DAYS = 7  # a member who takes part within this many days after a nudge returned
 COMEBACK_VALID_DAYS = 7  # comeback bonus points expire after this many days
+OFFER_VALID_DAYS = 7  # a comeback offer can be claimed within this many days of its sending
 EXPIRY_HORIZON_DAYS = 30  # points expiring within this many days are a reason to return
 EVENT_HORIZON_DAYS = 21  # events starting within this many days are a reason to return
 STREAK_WORTH_RESTARTING = 3  # a best streak this long is a habit worth restarting
@@ -50,7 +52,7 @@ class NudgeKind(enum.StrEnum):
     STREAK = "streak"  # restart the check-in streak you had
     EVENT = "event"  # an upcoming event (matching your interests where there is one)
     EXPIRING = "expiring"  # your points are about to expire
-    QUIZ = "quiz"  # a quiz on your favourite topic
+    QUIZ = "quiz"  # a practice quiz on a topic they played and can still get better at
     COMEBACK = "comeback"  # a comeback bonus: points valid for a week
 
 
@@ -116,6 +118,22 @@ class QuietHours:
             return self.start <= hour < self.end
         return hour >= self.start or hour < self.end
 
+    def next_start(self, after: datetime, timezone: str) -> datetime | None:
+        """The first moment (UTC) at or after ``after`` that is inside the quiet hours in
+        ``timezone``: ``after`` itself when they have begun; None when there are none."""
+        if self.start == self.end:
+            return None
+        zone = ZoneInfo(timezone)
+        local = after.astimezone(zone)
+        if self.contains(local.time()):
+            return after
+        for offset in (0, 1):
+            start = datetime.combine(local.date() + timedelta(days=offset), time(self.start))
+            begins = start.replace(tzinfo=zone).astimezone(UTC)
+            if begins > after:
+                return begins
+        raise AssertionError("quiet hours begin within a day")  # pragma: no cover
+
     @property
     def label(self) -> str:
         return f"{self.start:02d}:00–{self.end:02d}:00"
@@ -172,11 +190,11 @@ class NudgeFacts(NamedTuple):
     """What is true about a member that a nudge could mention (only true facts are used)."""
 
     best_streak: int = 0  # the longest check-in streak they ever had
-    expiring_points: int = 0  # points that expire within EXPIRY_HORIZON_DAYS
-    expiring_on: date | None = None  # the local day the first of them expire
+    expiring_points: int = 0  # points that expire on ``expiring_on``
+    expiring_on: date | None = None  # the first local day within EXPIRY_HORIZON_DAYS with some
     event: UpcomingEvent | None = None  # the best upcoming event for them
     event_matches_interest: bool = False
-    quiz_topic: str | None = None  # a favourite quiz topic (mastered, or answered most)
+    quiz_topic: str | None = None  # a topic they played, not mastered, with questions to practise
 
 
 class Candidate(NamedTuple):
@@ -196,6 +214,8 @@ class Candidate(NamedTuple):
     habitual_hour: int | None  # the member's most frequent local hour of activity
     contacts: tuple[Contact, ...]  # this member's past contacts in this community, oldest first
     facts: NudgeFacts = NudgeFacts()
+    # UTC: when the member was (or is planned to be) contacted lately, in any community
+    contacted_at: tuple[datetime, ...] = ()
 
 
 class Decision(NamedTuple):
@@ -203,11 +223,12 @@ class Decision(NamedTuple):
 
     member_id: int
     episode: date
-    status: NudgeStatus  # PLANNED, HELD_OUT or SKIPPED
+    status: NudgeStatus  # PLANNED, HELD_OUT or SKIPPED (and SENT, read back from storage)
     step: int  # 1, 2 or 3 within the episode
     kind: NudgeKind | None  # what to say (None for holdout and skipped)
     due_at: datetime | None  # UTC; when to send (or when it would have been sent)
     reason: SkipReason | None = None
+    offer_points: int | None = None  # the comeback bonus offered (COMEBACK only, when above 0)
 
 
 class DayPlan(NamedTuple):
@@ -273,8 +294,9 @@ def send_time(
     return None
 
 
-def left_out_reason(candidate: Candidate, today: date) -> SkipReason | None:
-    """Why a member cannot be nudged today at all, or None when they may be."""
+def left_out_reason(candidate: Candidate, today: date, timezone: str) -> SkipReason | None:
+    """Why a member cannot be nudged today (a local day in ``timezone``, the community's)
+    at all, or None when they may be."""
     if candidate.stage not in DRIFTING_STAGES:
         return SkipReason.NOT_DRIFTING
     if not candidate.in_group:
@@ -288,13 +310,22 @@ def left_out_reason(candidate: Candidate, today: date) -> SkipReason | None:
     if candidate.last_active_on is not None and candidate.last_active_on >= today:
         return SkipReason.ACTIVE_TODAY
     episode = episode_of(candidate.joined_on, candidate.last_active_on)
-    if candidate.contacts:
-        last = max(contact.day for contact in candidate.contacts)
-        if (today - last).days < NUDGE_GAP_DAYS:
-            return SkipReason.TOO_SOON
+    since = days_since_contact(candidate, today, timezone)
+    if since is not None and since < NUDGE_GAP_DAYS:
+        return SkipReason.TOO_SOON
     if episode_step(candidate.contacts, episode) > EPISODE_LIMIT:
         return SkipReason.EPISODE_DONE
     return None
+
+
+def days_since_contact(candidate: Candidate, today: date, timezone: str) -> int | None:
+    """Local calendar days from the member's latest contact, in this community or any
+    other, to ``today`` (contacts elsewhere count by their day in ``timezone``); None
+    when they were never contacted. Calendar days, not hours: a nudge last Monday evening
+    and one this Monday morning are a week apart."""
+    days = [contact.day for contact in candidate.contacts]
+    days += [local_day(moment, timezone) for moment in candidate.contacted_at]
+    return (today - max(days)).days if days else None
 
 
 def episode_step(contacts: Sequence[Contact], episode: date) -> int:
@@ -316,7 +347,7 @@ def choose_kind(step: int, facts: NudgeFacts, last_kind: NudgeKind | None) -> Nu
 
 def reasons_to_return(facts: NudgeFacts) -> list[NudgeKind]:
     """The true reasons this member has to come back, the most personal first: points they
-    would lose, an event they would like, a topic they are good at, the habit they had."""
+    would lose, an event they would like, a topic they can practise, the habit they had."""
     reasons: list[NudgeKind] = []
     if facts.expiring_points > 0 and facts.expiring_on is not None:
         reasons.append(NudgeKind.EXPIRING)
@@ -380,7 +411,7 @@ def plan_day(
     decisions: list[Decision] = []
     budget = max(settings.daily_cap - sent_today, 0)
     for candidate in sorted(candidates, key=priority):
-        reason = left_out_reason(candidate, today)
+        reason = left_out_reason(candidate, today, timezone)
         due = None
         if reason is None:
             due = send_time(
@@ -420,8 +451,18 @@ def plan_day(
             None,
         )
         kind = choose_kind(step, candidate.facts, last_kind)
+        # The offer is fixed when planned: what the nudge says is what a claim credits.
+        offer = settings.comeback_points if kind is NudgeKind.COMEBACK else 0
         decisions.append(
-            Decision(candidate.member_id, episode, NudgeStatus.PLANNED, step, kind, due)
+            Decision(
+                candidate.member_id,
+                episode,
+                NudgeStatus.PLANNED,
+                step,
+                kind,
+                due,
+                offer_points=offer or None,
+            )
         )
     return DayPlan(tuple(decisions), left_out)
 
@@ -454,6 +495,15 @@ def send_check(
     if now - due_at > LATE_GRACE or quiet.contains(local_now):
         return SkipReason.LATE
     return None
+
+
+def send_deadline(due_at: datetime, now: datetime, *, timezone: str, quiet: QuietHours) -> datetime:
+    """The latest moment (UTC) a nudge planned for ``due_at`` and queued at ``now`` may
+    still reach the member: within ``LATE_GRACE`` of its time, and before their quiet hours
+    begin. A backed-up outbox drops it then rather than send it late at night."""
+    latest = due_at + LATE_GRACE
+    quiet_from = quiet.next_start(now, timezone)
+    return latest if quiet_from is None else min(latest, quiet_from)
 
 
 # -- templates
@@ -501,16 +551,20 @@ def check_template(kind: NudgeKind, text: str) -> str:
 
 
 class ReturnRate(NamedTuple):
-    contacts: int
+    """Of ``matured`` members (or, per kind, contacts) whose return window is over, how many
+    ``returned``; ``waiting`` ones are still within their window and in neither count."""
+
+    matured: int
     returned: int
+    waiting: int = 0
 
     @property
     def rate(self) -> float | None:
-        return self.returned / self.contacts if self.contacts else None
+        return self.returned / self.matured if self.matured else None
 
 
 class Uplift(NamedTuple):
-    """Return rate of nudged minus holdout contacts, with a 95% confidence interval."""
+    """Return rate of nudged minus held-out members, with a 95% confidence interval."""
 
     difference: float
     low: float
@@ -522,13 +576,60 @@ class Uplift(NamedTuple):
 
 
 def uplift(nudged: ReturnRate, holdout: ReturnRate, z: float = 1.96) -> Uplift | None:
-    """The difference of two return rates with a Wald interval; None without both groups."""
+    """The difference of two return rates with a Wald interval; None without both groups.
+
+    The Wald interval assumes independent outcomes, so the rates must be over members, one
+    outcome each (``member_returns``), not over contacts: one member's several contacts
+    are alike and would narrow the interval falsely. Counting each member once is simpler
+    than a standard error clustered by member, and makes the outcomes independent again.
+    """
     if nudged.rate is None or holdout.rate is None:
         return None
     p1, p2 = nudged.rate, holdout.rate
-    spread = z * math.sqrt(p1 * (1 - p1) / nudged.contacts + p2 * (1 - p2) / holdout.contacts)
+    spread = z * math.sqrt(p1 * (1 - p1) / nudged.matured + p2 * (1 - p2) / holdout.matured)
     difference = p1 - p2
     return Uplift(difference, difference - spread, difference + spread)
+
+
+class MemberContacts(NamedTuple):
+    """One member's contacts of one group (nudged or held out) in a period, summed up."""
+
+    member_id: int
+    held_out: bool
+    first_at: datetime  # UTC; the first of these contacts
+    matured: int  # … of them whose return window (RETURN_WINDOW_DAYS) is over
+    returned: int  # … of those, how many the member returned after
+
+
+class MemberReturns(NamedTuple):
+    """The return rates over members: nudged members' and the holdout's."""
+
+    nudged: ReturnRate
+    holdout: ReturnRate
+
+
+def member_returns(contacts: Iterable[MemberContacts]) -> MemberReturns:
+    """Each member counts once, in the group of their first contact in the period (the
+    holdout is drawn per episode, so a member's episodes can fall in both groups).
+
+    A member is matured once one of their contacts' return window is over, and returned if
+    any of their matured contacts, of either group, led to a return. A member whose contacts
+    are all still within their window is ``waiting``: their outcome is not known yet, so
+    they count neither way.
+    """
+    by_member: dict[int, list[MemberContacts]] = {}
+    for each in contacts:
+        by_member.setdefault(each.member_id, []).append(each)
+    tallies = {False: [0, 0, 0], True: [0, 0, 0]}  # held out? -> matured, returned, waiting
+    for rows in by_member.values():
+        first = min(rows, key=lambda row: (row.first_at, row.held_out))
+        tally = tallies[first.held_out]
+        if not any(row.matured for row in rows):
+            tally[2] += 1
+            continue
+        tally[0] += 1
+        tally[1] += int(any(row.returned for row in rows))
+    return MemberReturns(ReturnRate(*tallies[False]), ReturnRate(*tallies[True]))
 
 
 # -- what storage hands back
@@ -579,6 +680,7 @@ class NudgeRecord(NamedTuple):
     clicked_at: datetime | None = None
     returned_at: datetime | None = None
     opted_out_at: datetime | None = None
+    offer_points: int | None = None  # the comeback bonus this nudge offers
 
 
 class KindOutcome(NamedTuple):
@@ -586,19 +688,21 @@ class KindOutcome(NamedTuple):
 
     kind: NudgeKind | None
     contacts: int  # sent (or held out)
-    matured: int  # … at least RETURN_WINDOW_DAYS ago, or already returned
-    returned: int  # … and the member took part within RETURN_WINDOW_DAYS
+    matured: int  # … at least RETURN_WINDOW_DAYS ago: their return window is over
+    returned: int  # … of those, the member took part within RETURN_WINDOW_DAYS
     clicked: int
     opted_out: int
 
 
 class NudgeOutcomes(NamedTuple):
-    """A community's nudges since a day: per kind, the holdout, and the skips."""
+    """A community's nudges since a day: per kind, the holdout, the skips, and the return
+    rates over members that the uplift compares."""
 
     by_kind: tuple[KindOutcome, ...]  # sent nudges, one per kind that was sent
     holdout: KindOutcome
     skipped: Mapping[SkipReason, int]
     planned: int  # planned and not sent yet
+    members: MemberReturns = MemberReturns(ReturnRate(0, 0), ReturnRate(0, 0))  # the uplift's
 
     @property
     def sent(self) -> KindOutcome:
@@ -615,8 +719,9 @@ class NudgeOutcomes(NamedTuple):
 
 
 def return_rate(outcome: KindOutcome) -> ReturnRate:
-    """The return rate over contacts whose return window has closed (or who returned)."""
-    return ReturnRate(outcome.matured, outcome.returned)
+    """The return rate over contacts whose return window is over (per kind: contacts, not
+    members, so no interval is drawn from it)."""
+    return ReturnRate(outcome.matured, outcome.returned, outcome.contacts - outcome.matured)
 
 
 class NudgeMessage(NamedTuple):

@@ -165,7 +165,7 @@ async def reminder(
     argument = (command.args or "").strip().lower()
     if argument == "off":
         hour = None
-    elif argument.isdigit() and 0 <= int(argument) <= 23:
+    elif argument.isascii() and argument.isdigit() and 0 <= int(argument) <= 23:
         hour = int(argument)
     else:
         raise InvalidArgument(texts.reminder_usage())

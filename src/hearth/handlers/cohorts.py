@@ -75,7 +75,7 @@ def parse_cohorts(argument: str | None) -> int:
     if not argument or not argument.strip():
         return DEFAULT_COHORTS
     word = argument.strip()
-    if not word.isdigit() or not 1 <= int(word) <= MAX_COHORTS:
+    if not word.isascii() or not word.isdigit() or not 1 <= int(word) <= MAX_COHORTS:
         raise InvalidArgument(digest_texts.cohorts_usage())
     return int(word)
 

@@ -19,7 +19,12 @@ from hearth.handlers.callbacks import CommunityChoice, NudgeAction, NudgeTap
 from hearth.handlers.events_callbacks import listing_buttons
 from hearth.handlers.replies import replace_message
 from hearth.services import events, nudge_choices
-from hearth.services.nudge_choices import NotAnOffer, UnknownNudge
+from hearth.services.nudge_choices import (
+    NotAnOffer,
+    OfferAfterLeaving,
+    OfferExpired,
+    UnknownNudge,
+)
 from hearth.services.ports import Clock, UnitOfWork
 
 
@@ -48,8 +53,7 @@ async def tapped(
                 )
             return
         if action is NudgeAction.UNDO:
-            await nudge_choices.mine(uow, nudge_id, member_id)
-            await nudge_choices.set_enabled(uow, member_id, True, clock.now())
+            await nudge_choices.undo_stop(uow, nudge_id, member_id, clock.now())
             await query.answer()
             await replace_message(query, nudges_texts.undone(), None)
             return
@@ -66,6 +70,9 @@ async def tapped(
     except (UnknownNudge, NotAnOffer):
         await uow.rollback()  # a forged or stale button changes nothing
         await query.answer(texts.stale_button(), show_alert=True)
+    except (OfferExpired, OfferAfterLeaving) as closed:
+        await uow.rollback()  # a refused claim changes nothing, not even the click
+        await query.answer(nudges_texts.offer_closed(closed), show_alert=True)
 
 
 async def _act(
@@ -117,8 +124,7 @@ async def _claim(
     clock: Clock,
 ) -> None:
     now = clock.now()
-    settings = await uow.nudges.settings(community.id)
-    credited = await nudge_choices.claim_comeback(uow, record, community, settings, now)
+    credited = await nudge_choices.claim_comeback(uow, record, community, now)
     if not credited:
         await query.answer(nudges_texts.already_claimed(), show_alert=True)
         return

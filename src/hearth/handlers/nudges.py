@@ -23,7 +23,7 @@ from hearth.domain.errors import InvalidArgument
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.domain.nudges import NudgeKind
 from hearth.handlers import nudges_texts_admin as words
-from hearth.handlers.callbacks import CommunityChoice
+from hearth.handlers.callbacks import ROW_ID_LIMIT, CommunityChoice
 from hearth.handlers.filters import IsOperator, OperatorDirectory
 from hearth.handlers.personal import chosen_operated_community
 from hearth.handlers.private_answers import (
@@ -79,7 +79,7 @@ def parse_request(arguments: str | None) -> NudgesRequest:
     if not parts:
         return NudgesRequest("report", DEFAULT_REPORT_DAYS)
     action = parts[0].lower()
-    if action.removesuffix("d").isdigit() and len(parts) == 1:
+    if _is_number(action.removesuffix("d")) and len(parts) == 1:
         days = int(action.removesuffix("d"))
         if not 1 <= days <= MAX_REPORT_DAYS:
             raise InvalidArgument(words.bad_days())
@@ -91,7 +91,10 @@ def parse_request(arguments: str | None) -> NudgesRequest:
     if action == "holdout":
         return NudgesRequest(action, _number(parts, words.bad_holdout, percent=True))
     if action == "template_remove":
-        return NudgesRequest(action, _number(parts, words.remove_usage))
+        number = _number(parts, words.remove_usage)
+        if number > ROW_ID_LIMIT:  # names no template, and must not reach SQL
+            raise InvalidArgument(words.unknown_template(number))
+        return NudgesRequest(action, number)
     if action == "template":
         return _template(parts)
     raise InvalidArgument(words.usage())
@@ -100,9 +103,14 @@ def parse_request(arguments: str | None) -> NudgesRequest:
 def _number(parts: list[str], problem: Callable[[], str], *, percent: bool = False) -> int:
     """The one whole number after the action (``10`` or, for a share, ``10%``)."""
     word = parts[1].removesuffix("%") if percent and len(parts) == 2 else " ".join(parts[1:])
-    if not word.isdigit():
+    if not _is_number(word):
         raise InvalidArgument(problem())
     return int(word)
+
+
+def _is_number(word: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes ``²``, which ``int`` refuses."""
+    return word.isascii() and word.isdigit()
 
 
 def _template(parts: list[str]) -> NudgesRequest:

@@ -19,12 +19,14 @@ from hearth.domain.events import local_time
 from hearth.domain.nudges import (
     BUILTIN_VARIANTS,
     COMEBACK_VALID_DAYS,
+    OFFER_VALID_DAYS,
     NudgeKind,
     NudgeMessage,
     NudgePreference,
     QuietHours,
 )
 from hearth.handlers.texts import quote
+from hearth.services.nudge_choices import OfferAfterLeaving, OfferExpired
 
 RENDERED_LIMIT = 3000  # characters of a filled custom template; longer falls back (Telegram: 4096)
 STREAK_MENTIONED_FROM = 2  # a best streak shorter than this is not worth a mention
@@ -79,7 +81,7 @@ def _day(day: date) -> str:
 def _variant(template: str) -> int:
     """The built-in variant a template id names ("streak:2" → 2); 0 for anything else."""
     _kind, _sep, index = template.partition(":")
-    if index.isdigit() and int(index) < BUILTIN_VARIANTS:
+    if index.isascii() and index.isdigit() and int(index) < BUILTIN_VARIANTS:
         return int(index)
     return 0
 
@@ -317,7 +319,7 @@ def settings_lines(preference: NudgePreference) -> str:
     return "\n".join(
         [
             switch,
-            _("🌙 Quiet hours, when I never write: {hours} (your community's time)").format(
+            _("🌙 Quiet hours, when I send no nudges: {hours} (your community's time)").format(
                 hours=preference.quiet.label
             ),
         ]
@@ -331,7 +333,7 @@ def switched(enabled: bool) -> str:
 
 
 def quiet_hours_set(quiet: QuietHours) -> str:
-    return _("Quiet hours: {hours}. I will not write to you then.").format(hours=quiet.label)
+    return _("Quiet hours: {hours}. I will send you no nudges then.").format(hours=quiet.label)
 
 
 # -- replies to a tap on a nudge
@@ -358,3 +360,16 @@ def claimed(points: int, community_title: str, until: date) -> str:
 
 def already_claimed() -> str:
     return _("You have claimed this gift already — enjoy it!")
+
+
+def offer_closed(refusal: OfferExpired | OfferAfterLeaving) -> str:
+    """Why a comeback gift can no longer be claimed."""
+    if isinstance(refusal, OfferExpired):
+        return ngettext(
+            "This welcome-back gift could be claimed for {days} day after I sent it, and that "
+            "time is over.",
+            "This welcome-back gift could be claimed for {days} days after I sent it, and that "
+            "time is over.",
+            OFFER_VALID_DAYS,
+        ).format(days=OFFER_VALID_DAYS)
+    return _("This welcome-back gift is for members of the community, and you have left it.")

@@ -8,6 +8,7 @@ local time. Command words (``pause``, ``streak``…) stay in English: they are w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -21,6 +22,7 @@ from hearth.domain.nudges import (
     KindOutcome,
     NudgeKind,
     NudgeSettings,
+    NudgeStatus,
     NudgeTemplate,
     ReturnRate,
     SkipReason,
@@ -256,12 +258,14 @@ def report_text(report: NudgeReport) -> str:
         skipped_line(report.outcomes.skipped),
         "",
         _(
-            "<b>Did they come back?</b> (took part within {days} days; contacts whose {days} "
-            "days are over)"
+            "<b>Did they come back?</b> (members who took part within {days} days of a contact "
+            "whose {days} days are over; each member once, in the group of their first contact)"
         ).format(days=RETURN_WINDOW_DAYS),
         _("Nudged: {rate}").format(rate=rate_text(report.nudged)),
         _("Holdout (got nothing): {rate}").format(rate=rate_text(report.holdout)),
     ]
+    if report.nudged.waiting or report.holdout.waiting:
+        lines.append(waiting_text(report.nudged, report.holdout))
     if report.uplift is not None:
         lines.append(uplift_text(report.uplift))
     lines.append(verdict_text(report.verdict, report.settings))
@@ -293,11 +297,18 @@ def percent(share: float | None) -> str:
 
 def rate_text(rate: ReturnRate) -> str:
     """ "12 of 40, 30%", or "none yet"."""
-    if not rate.contacts:
-        return _("no contacts whose window is over yet")
+    if not rate.matured:
+        return _("no member whose {days} days are over yet").format(days=RETURN_WINDOW_DAYS)
     return _("{returned} of {contacts}, {rate}").format(
-        returned=rate.returned, contacts=rate.contacts, rate=percent(rate.rate)
+        returned=rate.returned, contacts=rate.matured, rate=percent(rate.rate)
     )
+
+
+def waiting_text(nudged: ReturnRate, holdout: ReturnRate) -> str:
+    """Members contacted so recently that their outcome is not known yet."""
+    return _(
+        "Still within their {days} days, not counted yet: {nudged} nudged, {holdout} held out"
+    ).format(days=RETURN_WINDOW_DAYS, nudged=nudged.waiting, holdout=holdout.waiting)
 
 
 def uplift_text(measured: Uplift) -> str:
@@ -323,7 +334,7 @@ def verdict_text(verdict: Verdict, settings: NudgeSettings) -> str:
                 "measured (/nudges holdout 10)."
             )
         return _(
-            "Too few contacts yet to tell: each group needs {count} whose {days} days are over."
+            "Too few members yet to tell: each group needs {count} whose {days} days are over."
         ).format(count=MIN_MATURED, days=RETURN_WINDOW_DAYS)
     if verdict is Verdict.HELPS:
         return _("Nudges bring members back: nudged members return more often than the holdout.")
@@ -351,9 +362,12 @@ def kind_line(row: KindOutcome) -> str:
 def preview_text(title: str, preview: NudgePreview, timezone: str) -> str:
     """Who would be nudged today and why, who is held out or skipped, who is left out."""
     settings = preview.settings
+    day = preview.day.isoformat()
     lines = [
         _("<b>Nudges today in {title}</b>").format(title=quote(title)),
-        _("{day} · preview: nothing is sent now").format(day=preview.day.isoformat()),
+        _("{day} · today's plan as it was made; this preview sends nothing").format(day=day)
+        if preview.made
+        else _("{day} · preview: nothing is sent now").format(day=day),
         settings_line(settings),
         ngettext(
             "{count} already planned or sent today.",
@@ -363,12 +377,18 @@ def preview_text(title: str, preview: NudgePreview, timezone: str) -> str:
     ]
     if settings.paused:
         lines.append(_("Nudges are paused: nothing will be sent until /nudges resume."))
-    lines += ["", _("<b>Would be nudged ({count})</b>").format(count=len(preview.planned))]
+    planned = len(preview.planned)
+    lines += [
+        "",
+        _("<b>Planned ({count})</b>").format(count=planned)
+        if preview.made
+        else _("<b>Would be nudged ({count})</b>").format(count=planned),
+    ]
     lines += _listing(preview.planned, lambda line: _planned_line(line, timezone))
     lines += ["", _("<b>Held out ({count})</b>: get nothing, to measure the uplift").format(
         count=len(preview.held_out)
     )]  # fmt: skip
-    lines += _listing(preview.held_out, _held_out_line)
+    lines += _listing(preview.held_out, lambda line: _held_out_line(line, timezone))
     lines += ["", _("<b>Skipped ({count})</b>").format(count=len(preview.skipped))]
     lines += _listing(preview.skipped, _skipped_line)
     left_out = preview.plan.left_out
@@ -388,6 +408,8 @@ def _listing(lines: Sequence[PreviewLine], render: Callable[[PreviewLine], str])
 
 def _who(line: PreviewLine) -> str:
     star = "⭐ " if line.high_value else ""
+    if line.stage is None:  # decided this morning, no longer a member
+        return f"{star}{short_name(line.name)}"
     return f"{star}{short_name(line.name)} — {stage_name(line.stage)}"
 
 
@@ -401,12 +423,21 @@ def _planned_line(line: PreviewLine, timezone: str) -> str:
     if decision.kind is not None:
         parts.append(kind_name(decision.kind))
     if decision.due_at is not None:
-        parts.append(local_time(decision.due_at, timezone).strftime("%H:%M"))
+        parts.append(_at(decision.due_at, timezone))
+    if decision.status is NudgeStatus.SENT:
+        parts.append(_("sent"))
     return " · ".join(parts)
 
 
-def _held_out_line(line: PreviewLine) -> str:
-    return f"{_who(line)} · {_step(line)}"
+def _held_out_line(line: PreviewLine, timezone: str) -> str:
+    due_at = line.decision.due_at
+    parts = [_who(line), _step(line)]
+    return " · ".join(parts if due_at is None else [*parts, _at(due_at, timezone)])
+
+
+def _at(instant: datetime, timezone: str) -> str:
+    """A time of today in the community's zone: ``09:30``."""
+    return local_time(instant, timezone).strftime("%H:%M")
 
 
 def _skipped_line(line: PreviewLine) -> str:

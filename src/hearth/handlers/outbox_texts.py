@@ -30,6 +30,12 @@ def outbox_report(title: str, counts: OutboxCounts, now: datetime) -> str:
                 count=counts[OutboxStatus.INTERRUPTED]
             )
         )
+    if counts[OutboxStatus.EXPIRED]:
+        lines.append(
+            _("Too late to send, dropped unsent: {count}").format(
+                count=counts[OutboxStatus.EXPIRED]
+            )
+        )
     if counts.oldest_queued is not None:
         minutes = max(int((now - counts.oldest_queued).total_seconds() // 60), 0)
         lines.append(

@@ -63,7 +63,10 @@ def parse_adjustment(command: str, arguments: str | None) -> tuple[str, int, str
     if match is None:
         raise InvalidArgument(texts.adjust_usage(command))
     target, amount_text, reason = match.groups()
-    if not amount_text.isdigit() or not 1 <= int(amount_text) <= MAX_ADJUSTMENT:
+    # ASCII digits only: str.isdigit also takes "²", which int refuses.
+    if not amount_text.isascii() or not amount_text.isdigit():
+        raise InvalidArgument(texts.bad_amount())
+    if not 1 <= int(amount_text) <= MAX_ADJUSTMENT:
         raise InvalidArgument(texts.bad_amount())
     amount = int(amount_text)
     return target, amount if command == "grant" else -amount, reason.strip()
@@ -182,7 +185,7 @@ async def show_or_change_rules(
     if not arguments:
         await message.answer(texts.rules_text(rules_of(where).settings()))
         return
-    if len(arguments) != 2 or not arguments[1].isdigit():
+    if len(arguments) != 2 or not arguments[1].isascii() or not arguments[1].isdigit():
         raise InvalidArgument(texts.rules_text(rules_of(where).settings()))
     name, value = arguments[0].lower(), int(arguments[1])
     try:

@@ -27,6 +27,8 @@ def forget_me_explanation() -> str:
             _("• your birthday and your wish to receive greetings;"),
             _("• the tags the team and I gave you;"),
             _("• your written comments on events (your ratings stay, without a name);"),
+            _("• your nudge settings (on or off, quiet hours) and the record of the nudges I "
+              "sent you;"),
             _("• the text of the messages I already sent you, and of my past messages in "
               "the group that named you."),
             "",
@@ -76,9 +78,10 @@ def confirm_forget(name: str) -> str:
     return "\n".join(
         [
             _("Erase the personal data of {name} at their request?").format(name=quote(name)),
-            _("Their names, username, birthday, greeting wishes, tags, event comments and the "
-              "text of the messages sent to them are erased in every community. Their points, "
-              "activity and attendance stay counted, without a name. They are not told."),
+            _("Their names, username, birthday, greeting wishes, tags, event comments, nudge "
+              "settings and nudge history, and the text of the messages sent to them are "
+              "erased in every community. Their points, activity and attendance stay counted, "
+              "without a name. They are not told."),
         ]
     )  # fmt: skip
 

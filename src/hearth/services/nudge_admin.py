@@ -2,9 +2,9 @@
 measured uplift, the settings (pause, daily cap, holdout) and the community's own templates.
 
 Every change is audited. The uplift compares the return rate of nudged members with the
-holdout's over contacts whose return window has closed (``return_rate``); it is only judged
-once both groups have ``MIN_MATURED`` such contacts, because a Wald interval on a handful of
-contacts says nothing.
+holdout's, each member counted once, when a contact's return window is over
+(``member_returns``); it is only judged once both groups have ``MIN_MATURED`` such members,
+because a Wald interval on a handful of members says nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from hearth.domain.nudges import (
     ReturnRate,
     Uplift,
     check_template,
-    return_rate,
     uplift,
 )
 from hearth.services.ports import UnitOfWork
@@ -39,21 +38,21 @@ DEFAULT_REPORT_DAYS = 90
 MAX_REPORT_DAYS = 365
 MAX_DAILY_CAP = 1000  # nudges per community per local day
 MAX_HOLDOUT_PERCENT = 50
-MIN_MATURED = 30  # matured contacts each group needs before the uplift is judged
+MIN_MATURED = 30  # matured members each group needs before the uplift is judged
 
 
 class Verdict(enum.StrEnum):
     """What the measured uplift says, in plain words."""
 
-    TOO_FEW = "too_few"  # too few matured contacts in one of the groups to tell
+    TOO_FEW = "too_few"  # too few matured members in one of the groups to tell
     NO_EFFECT = "no_effect"  # the 95% interval includes zero
     HELPS = "helps"  # nudged members come back more often than the holdout
     HURTS = "hurts"  # nudged members come back less often than the holdout
 
 
 def judge(nudged: ReturnRate, holdout: ReturnRate, measured: Uplift | None) -> Verdict:
-    """The verdict on a measured uplift, given how many matured contacts each group has."""
-    if measured is None or min(nudged.contacts, holdout.contacts) < MIN_MATURED:
+    """The verdict on a measured uplift, given how many matured members each group has."""
+    if measured is None or min(nudged.matured, holdout.matured) < MIN_MATURED:
         return Verdict.TOO_FEW
     if measured.low > 0:
         return Verdict.HELPS
@@ -84,15 +83,16 @@ class NudgeReport:
 
     @property
     def nudged(self) -> ReturnRate:
-        return return_rate(self.outcomes.sent)
+        """Over members, each in the group of their first contact in the period."""
+        return self.outcomes.members.nudged
 
     @property
     def holdout(self) -> ReturnRate:
-        return return_rate(self.outcomes.holdout)
+        return self.outcomes.members.holdout
 
     @property
     def uplift(self) -> Uplift | None:
-        """Return rate of nudged minus holdout contacts (a share), with its 95% interval."""
+        """Return rate of nudged minus held-out members (a share), with its 95% interval."""
         return uplift(self.nudged, self.holdout)
 
     @property

@@ -1,5 +1,6 @@
 """What a member does with nudges: taps a nudge's button, stops nudges (and undoes it),
-sets them on or off and chooses quiet hours in /settings, claims a comeback bonus.
+sets them on or off and chooses quiet hours in /settings, claims a comeback bonus (the one
+the nudge offered, within ``OFFER_VALID_DAYS`` of its sending, while still a member).
 
 A nudge's buttons carry its id, which anyone could forge: every use checks that the nudge
 was sent to the very member who tapped.
@@ -13,10 +14,10 @@ from hearth.domain.errors import HearthError
 from hearth.domain.members import CommunityProfile
 from hearth.domain.nudges import (
     COMEBACK_VALID_DAYS,
+    OFFER_VALID_DAYS,
     NudgeKind,
     NudgePreference,
     NudgeRecord,
-    NudgeSettings,
     NudgeStatus,
     QuietHours,
 )
@@ -33,6 +34,14 @@ class UnknownNudge(HearthError):
 
 class NotAnOffer(HearthError):
     """A claim was tapped on a nudge that offered no comeback bonus."""
+
+
+class OfferExpired(HearthError):
+    """A claim came more than ``OFFER_VALID_DAYS`` after the offer was sent."""
+
+
+class OfferAfterLeaving(HearthError):
+    """A claim came from a member who has left the community since the offer."""
 
 
 async def tap(uow: UnitOfWork, nudge_id: int, member_id: int, now: datetime) -> NudgeRecord:
@@ -55,6 +64,15 @@ async def stop(uow: UnitOfWork, nudge_id: int, member_id: int, now: datetime) ->
     record = await mine(uow, nudge_id, member_id)
     await set_enabled(uow, member_id, False, now)
     await uow.nudges.mark_opted_out(record.id, now)
+    return record
+
+
+async def undo_stop(uow: UnitOfWork, nudge_id: int, member_id: int, now: datetime) -> NudgeRecord:
+    """The "Undo" under "stopped": nudges on again, and the opt-out no longer recorded on
+    the nudge (the report would count it against the nudge)."""
+    record = await mine(uow, nudge_id, member_id)
+    await set_enabled(uow, member_id, True, now)
+    await uow.nudges.clear_opted_out(record.id)
     return record
 
 
@@ -87,24 +105,29 @@ def comeback_key(record: NudgeRecord) -> str:
 
 
 async def claim_comeback(
-    uow: UnitOfWork,
-    record: NudgeRecord,
-    community: CommunityProfile,
-    settings: NudgeSettings,
-    now: datetime,
+    uow: UnitOfWork, record: NudgeRecord, community: CommunityProfile, now: datetime
 ) -> int:
-    """Credit the comeback bonus of a comeback nudge, valid ``COMEBACK_VALID_DAYS`` from now;
-    the points credited, 0 when this episode's bonus was claimed already.
+    """Credit the bonus a comeback nudge offered when it was planned, valid
+    ``COMEBACK_VALID_DAYS`` from now; the points credited, 0 when this episode's bonus was
+    claimed already.
 
-    Raises NotAnOffer when the nudge offered no bonus (another kind, or a bonus of 0).
+    Raises NotAnOffer when the nudge offered no bonus (another kind, or none stored),
+    OfferExpired more than ``OFFER_VALID_DAYS`` after its sending, and OfferAfterLeaving
+    when the member is no longer in the community.
     """
-    if record.kind is not NudgeKind.COMEBACK or settings.comeback_points <= 0:
+    offered = record.offer_points or 0
+    if record.kind is not NudgeKind.COMEBACK or offered <= 0:
         raise NotAnOffer()
+    if record.sent_at is None or now > record.sent_at + timedelta(days=OFFER_VALID_DAYS):
+        raise OfferExpired()
+    membership = await uow.memberships.get(community.id, record.member_id)
+    if membership is None or not membership.is_current:
+        raise OfferAfterLeaving()
     entry = NewEntry(
         community_id=community.id,
         member_id=record.member_id,
         kind=EntryKind.GRANT,
-        amount=settings.comeback_points,
+        amount=offered,
         reason=COMEBACK_REASON,
         key=comeback_key(record),
         at=now,

@@ -36,6 +36,7 @@ from hearth.domain.nudges import (
     custom_template,
     plan_day,
     send_check,
+    send_deadline,
 )
 from hearth.services.ports import NudgeSender, UnitOfWork, UnitOfWorkFactory
 
@@ -54,15 +55,16 @@ class PreviewLine(NamedTuple):
     """One member the plan decided about today, and why: their stage, the escalation step
     and kind (in ``decision``), and the facts a nudge would mention."""
 
-    decision: Decision
+    decision: Decision  # of today's stored plan: its status now (SENT once sent)
     name: str
-    stage: Stage
+    stage: Stage | None  # None for a member decided this morning who has left since
     high_value: bool
     facts: NudgeFacts
 
 
 class NudgePreview(NamedTuple):
-    """Today's plan of a community as it would be made now, computed without writing."""
+    """Today's plan of a community: as stored once it was made (``made``), else as it
+    would be made now, computed without writing."""
 
     community_id: int
     day: date  # the community's local day
@@ -70,10 +72,11 @@ class NudgePreview(NamedTuple):
     sent_today: int  # nudges already planned or sent today (they count against the cap)
     plan: DayPlan  # every decision, and how many members were left out for each reason
     lines: tuple[PreviewLine, ...]  # the decisions, in the plan's order, with names and why
+    made: bool = False  # today's plan was made: ``plan`` holds its stored decisions
 
     @property
     def planned(self) -> tuple[PreviewLine, ...]:
-        return self._with(NudgeStatus.PLANNED)
+        return self._with(NudgeStatus.PLANNED, NudgeStatus.SENT)
 
     @property
     def held_out(self) -> tuple[PreviewLine, ...]:
@@ -83,16 +86,19 @@ class NudgePreview(NamedTuple):
     def skipped(self) -> tuple[PreviewLine, ...]:
         return self._with(NudgeStatus.SKIPPED)
 
-    def _with(self, status: NudgeStatus) -> tuple[PreviewLine, ...]:
-        return tuple(line for line in self.lines if line.decision.status is status)
+    def _with(self, *statuses: NudgeStatus) -> tuple[PreviewLine, ...]:
+        return tuple(line for line in self.lines if line.decision.status in statuses)
 
 
 async def plan_due(uow_factory: UnitOfWorkFactory, now: datetime) -> list[PlannedDay]:
-    """Plan today's nudges of each active community whose local time is past ``PLAN_FROM``
-    and whose local day was not planned yet; one transaction per community.
+    """Plan today's nudges of each active community whose local time is past ``PLAN_FROM``,
+    whose stages were recomputed today and whose local day was not planned yet; one
+    transaction per community.
 
     Run every few minutes: each community is planned once a local day, and a day missed
     while the bot was down is planned at the next run (late nudges are dropped at sending).
+    Catching up, the plan waits for the day's recompute: yesterday's stages would nudge
+    members who came back and miss those who drifted away.
     """
     async with uow_factory() as uow:
         communities = await uow.communities.active()
@@ -103,6 +109,9 @@ async def plan_due(uow_factory: UnitOfWorkFactory, now: datetime) -> list[Planne
             continue
         today = local.date()
         async with uow_factory() as uow:
+            recomputed = await uow.engagement.last_computed_on(community.id)
+            if recomputed is None or recomputed < today:
+                continue  # not yet: a later run plans it
             if not await uow.nudges.claim_plan(community.id, today, now):
                 continue
             settings = await uow.nudges.settings(community.id)
@@ -222,7 +231,16 @@ async def _send(
     )
     if not marked:
         return None
-    return int(await sender.nudge(uow, member, community, message))
+    deadline = send_deadline(
+        record.due_at or now, now, timezone=community.timezone, quiet=preference.quiet
+    )
+    return int(await sender.nudge(uow, member, community, message, not_after=deadline))
+
+
+async def expired(uow: UnitOfWork, nudge_id: int) -> bool:
+    """A sent nudge whose message expired in the outbox before it could go (the outbox was
+    backed up past its deadline): it ends skipped as late. False when it was not sent."""
+    return await uow.nudges.mark_expired(nudge_id)
 
 
 async def record_returns(uow_factory: UnitOfWorkFactory, now: datetime) -> int:
@@ -234,29 +252,58 @@ async def record_returns(uow_factory: UnitOfWorkFactory, now: datetime) -> int:
 
 
 async def preview(uow: UnitOfWork, community: CommunityProfile, now: datetime) -> NudgePreview:
-    """Today's plan for ``community`` as it would be made at ``now``; writes nothing.
+    """Today's plan for ``community``; writes nothing.
 
-    Once today's plan was made, its members show as left out (contacted today) and its
-    nudges count against the daily cap, as they would for a second plan.
+    Before today's plan is made: the plan as it would be made at ``now``. Once it was made:
+    its stored decisions as they stand (planned, sent, held out, skipped), and the members
+    it left out counted as of ``now`` — a fresh plan would count the members it decided
+    about as contacted today.
     """
     today = local_day(now, community.timezone)
     settings = await uow.nudges.settings(community.id)
     found, sent_today, plan = await _plan(uow, community, today, settings, now)
+    made = await uow.nudges.planned_on(community.id) == today
+    if made:
+        stored = await uow.nudges.decided_on(community.id, today)
+        decided = {record.member_id for record in stored}
+        rest = plan_day(
+            community.id,
+            [each for each in found if each.member_id not in decided],
+            today,
+            community.timezone,
+            settings,
+            sent_today=sent_today,
+        )
+        plan = DayPlan(tuple(_as_decision(record) for record in stored), rest.left_out)
     candidates = {each.member_id: each for each in found}
     names = await uow.members.first_names([each.member_id for each in plan.decisions])
     lines: list[PreviewLine] = []
     for decision in plan.decisions:
-        candidate = candidates[decision.member_id]
+        candidate = candidates.get(decision.member_id)
         lines.append(
             PreviewLine(
                 decision,
                 names.get(decision.member_id, str(decision.member_id)),
-                candidate.stage,
-                candidate.high_value,
-                candidate.facts,
+                None if candidate is None else candidate.stage,
+                candidate is not None and candidate.high_value,
+                NudgeFacts() if candidate is None else candidate.facts,
             )
         )
-    return NudgePreview(community.id, today, settings, sent_today, plan, tuple(lines))
+    return NudgePreview(community.id, today, settings, sent_today, plan, tuple(lines), made)
+
+
+def _as_decision(record: NudgeRecord) -> Decision:
+    """A stored decision as the plan made it, with its status and kind as they are now."""
+    return Decision(
+        record.member_id,
+        record.episode,
+        record.status,
+        record.step,
+        record.kind,
+        record.due_at,
+        record.reason,
+        record.offer_points,
+    )
 
 
 async def message_for(
@@ -288,7 +335,6 @@ async def message_for(
         if earlier.status is NudgeStatus.SENT and earlier.kind is kind
     ]
     template = choose_template(kind, list(custom) or builtin_templates(kind), seen)
-    settings = await uow.nudges.settings(community.id)
     return NudgeMessage(
         nudge_id=record.id,
         kind=kind,
@@ -296,7 +342,7 @@ async def message_for(
         custom_text=custom.get(template),
         days_away=max((local_day(now, community.timezone) - record.episode).days, 0),
         facts=facts,
-        bonus=settings.comeback_points,
+        bonus=record.offer_points or 0,  # fixed when planned: a claim credits this much
     )
 
 
@@ -317,6 +363,7 @@ __all__ = [
     "NudgePreview",
     "PlannedDay",
     "PreviewLine",
+    "expired",
     "message_for",
     "plan_due",
     "preview",

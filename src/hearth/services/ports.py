@@ -492,6 +492,10 @@ class AuditLog(Protocol):
 class ProcessedUpdates(Protocol):
     async def add_many(self, update_ids: Iterable[int], now: datetime) -> None: ...
 
+    async def claim(self, update_id: int, now: datetime) -> bool:
+        """Record the update as handled; False when another worker recorded it first."""
+        ...
+
     async def since(self, moment: datetime) -> set[int]: ...
 
     async def prune(self, before: datetime) -> int: ...
@@ -508,7 +512,13 @@ class OutboxRepository(Protocol):
         """Queue a message, or refresh the payload of the unsent one with the same key."""
         ...
 
-    async def due(self, now: datetime, limit: int) -> list[QueuedMessage]: ...
+    async def due(self, now: datetime, limit: int) -> list[QueuedMessage]:
+        """Lease due messages to this worker (others skip them until the lease runs out)."""
+        ...
+
+    async def release(self, message_ids: Sequence[int]) -> None:
+        """Give leased, unstarted messages back to every worker."""
+        ...
 
     async def next_due_at(self) -> datetime | None: ...
 
@@ -521,6 +531,10 @@ class OutboxRepository(Protocol):
     async def retry(self, message_id: int, not_before: datetime, error: str) -> None: ...
 
     async def give_up(self, message_id: int, status: OutboxStatus, error: str) -> None: ...
+
+    async def expire(self, message_id: int, now: datetime) -> bool:
+        """Queued and past its deadline (``not_after``) → expired, unsent; False otherwise."""
+        ...
 
     async def block_chat(self, chat_id: int, error: str) -> int: ...
 
@@ -686,6 +700,10 @@ class NudgeRepository(Protocol):
         """Record that the local day's plan is being made; False when it was made already."""
         ...
 
+    async def planned_on(self, community_id: int) -> date | None:
+        """The local day of the community's last plan made; None before the first."""
+        ...
+
     async def preference(self, member_id: int) -> NudgePreference:
         """The member's choice; the defaults (on, 21:00–09:00) when they never chose."""
         ...
@@ -699,7 +717,8 @@ class NudgeRepository(Protocol):
     ) -> list[Candidate]:
         """Current members whose last recomputed stage is declining, dormant or churned,
         with their reachability, choices, habitual local hour, past contacts in this
-        community and the facts a nudge could mention (as of ``now``)."""
+        community, their recent contacts in any community (for the gap between nudges)
+        and the facts a nudge could mention (as of ``now``)."""
         ...
 
     async def facts(
@@ -727,6 +746,10 @@ class NudgeRepository(Protocol):
 
     async def get(self, nudge_id: int) -> NudgeRecord | None: ...
 
+    async def decided_on(self, community_id: int, day: date) -> list[NudgeRecord]:
+        """A local day's decisions as they stand now, in the order the plan made them."""
+        ...
+
     async def mark_sent(
         self,
         nudge_id: int,
@@ -750,12 +773,21 @@ class NudgeRepository(Protocol):
         when it was dealt with already."""
         ...
 
+    async def mark_expired(self, nudge_id: int) -> bool:
+        """Sent → skipped as late: its outbox message expired before it could go. False
+        when it was not (or no longer) marked sent."""
+        ...
+
     async def mark_clicked(self, nudge_id: int, now: datetime) -> bool:
         """Record the first tap on one of the nudge's buttons; False after the first."""
         ...
 
     async def mark_opted_out(self, nudge_id: int, now: datetime) -> bool:
         """Record that the member stopped nudges from this one; False after the first."""
+        ...
+
+    async def clear_opted_out(self, nudge_id: int) -> bool:
+        """Forget the opt-out recorded on this nudge (the member undid it); False if none."""
         ...
 
     async def active_on(self, community_id: int, member_id: int, day: date) -> bool:
@@ -768,7 +800,8 @@ class NudgeRepository(Protocol):
         ...
 
     async def outcomes(self, community_id: int, since: date, now: datetime) -> NudgeOutcomes:
-        """Contacts decided on or after a local day, by kind, and the holdout's."""
+        """Contacts decided on or after a local day, by kind, and the holdout's, matured once
+        their return window is over at ``now``; and the return rates over members."""
         ...
 
     async def history(self, community_id: int, member_id: int) -> list[NudgeRecord]:
@@ -904,6 +937,14 @@ class PrivacyRepository(Protocol):
 
     async def blank_delivered_mentions(self, member_id: int, names: Collection[str]) -> int:
         """Blank delivered messages of the member's communities that hold one of ``names``."""
+        ...
+
+    async def delete_nudge_preference(self, member_id: int) -> int:
+        """The member's nudge choice (on or off, quiet hours)."""
+        ...
+
+    async def delete_nudges(self, member_id: int) -> int:
+        """Every nudge decision about the member, in every community."""
         ...
 
 
@@ -1142,8 +1183,10 @@ class NudgeSender(Protocol):
         member: MemberProfile,
         community: CommunityProfile,
         message: NudgeMessage,
+        *,
+        not_after: datetime | None = None,
     ) -> bool:
-        """True when the message was new."""
+        """True when the message was new. It is never sent after ``not_after`` (UTC)."""
         ...
 
 

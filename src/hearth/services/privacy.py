@@ -1,12 +1,14 @@
-"""Forgetting a member: their personal data is erased, every figure stays the same.
+"""Forgetting a member: their personal data is erased, the figures built on the rest stay.
 
 A member asks for it themselves (``/forget_me``) or through an operator (``/forget``). The
 erasure is global — a member is one person across communities — and audited.
 
 Erased: first and last name (the first name becomes an anonymous one), username, Telegram
 language, the birthday, greeting opt-ins, operator and automatic tags, the comments of event
-feedback, the text of the private messages already delivered to them, and of the delivered
-messages of their communities that named them (a quiz round's results, a digest).
+feedback, their nudge choice (on or off, quiet hours) and every nudge decision about them
+(the nudge report no longer counts them), the text of the private messages already
+delivered to them, and of the delivered messages of their communities that named them (a
+quiz round's results, a digest).
 Kept: the points ledger and balances, activity rows, check-ins, RSVPs, attendance, ratings
 and quiz answers — they hold no personal text, and every total, board and report built on
 them reads the same afterwards (the reason an operator typed for a grant, and the audit
@@ -42,6 +44,8 @@ class Erasure:
     operator_tags: int
     automatic_tags: int
     feedback_comments: int
+    nudge_preference: int
+    nudges: int  # nudge decisions about the member (the nudge report counts them no more)
     messages: int  # private messages to the member
     mentions: int  # other messages of their communities that named them
 
@@ -79,6 +83,8 @@ async def forget(
         operator_tags=await privacy.delete_operator_tags(member_id),
         automatic_tags=await privacy.clear_automatic_tags(member_id),
         feedback_comments=await privacy.clear_feedback_comments(member_id),
+        nudge_preference=await privacy.delete_nudge_preference(member_id),
+        nudges=await privacy.delete_nudges(member_id),
         messages=await privacy.blank_delivered_messages(member_id),
         mentions=await privacy.blank_delivered_mentions(member_id, names),
     )

@@ -35,7 +35,6 @@ from hearth.domain.nudges import (
     QuietHours,
     ReturnRate,
     Uplift,
-    return_rate,
     uplift,
 )
 from hearth.handlers.callbacks import NudgeAction, NudgeTap
@@ -86,7 +85,7 @@ class NudgeFigures:
     def uplift(self) -> Uplift | None:
         if self.outcomes is None:
             return None
-        return uplift(return_rate(self.outcomes.sent), return_rate(self.outcomes.holdout))
+        return uplift(self.outcomes.members.nudged, self.outcomes.members.holdout)
 
 
 class NudgeResponder:
@@ -392,8 +391,8 @@ def summary_lines(figures: NudgeFigures) -> list[str]:
     outcomes = figures.outcomes
     if outcomes is not None:
         lines.append(
-            f"  returned within 7 days: nudged {_rate(return_rate(outcomes.sent))}"
-            f" · holdout {_rate(return_rate(outcomes.holdout))}"
+            f"  members returned within 7 days: nudged {_rate(outcomes.members.nudged)}"
+            f" · holdout {_rate(outcomes.members.holdout)}"
         )
         measured = figures.uplift
         lines.append(
@@ -416,7 +415,7 @@ def summary_lines(figures: NudgeFigures) -> list[str]:
 
 def _rate(rate: ReturnRate) -> str:
     share = f"{rate.rate:.0%}" if rate.rate is not None else "-"
-    return f"{rate.returned} of {rate.contacts} ({share})"
+    return f"{rate.returned} of {rate.matured} ({share})"
 
 
 def _kind(row: KindOutcome) -> str:

@@ -132,7 +132,9 @@ class ActivityBuffer:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.max_delay)
             self._wake.clear()
             try:
-                await self.flush()
+                # stop() cancels this loop, never a batch half written (it would be lost):
+                # stop() waits for the batch to finish, then writes what is left.
+                await asyncio.shield(self.flush())
             except Exception:
                 log.exception("writing buffered activity failed; will retry")
                 await asyncio.sleep(self.max_delay)

@@ -5,7 +5,7 @@ the communities' nudge settings and templates, and the members' own choices. Nev
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,11 +37,13 @@ from hearth.domain.nudges import (
     DRIFTING_STAGES,
     EVENT_HORIZON_DAYS,
     EXPIRY_HORIZON_DAYS,
+    NUDGE_GAP_DAYS,
     RETURN_WINDOW_DAYS,
     Candidate,
     Contact,
     Decision,
     KindOutcome,
+    MemberContacts,
     NudgeFacts,
     NudgeKind,
     NudgeOutcomes,
@@ -54,13 +56,14 @@ from hearth.domain.nudges import (
     SkipReason,
     UpcomingEvent,
     habitual_hour,
+    member_returns,
 )
-from hearth.domain.quizzes import MASTERY_ANSWERS, MASTERY_SHARE
+from hearth.domain.quizzes import TopicBook, TopicRecord
 from hearth.domain.rfm import tag_slug
 from hearth.storage import tables
 from hearth.storage.engagement import MembershipStageRow
 from hearth.storage.events import EventRow
-from hearth.storage.quizzes import QuizAnswerRow
+from hearth.storage.quizzes import QuestionRow, QuizAnswerRow
 from hearth.storage.repositories import _as_date, _Repository, _table, insert_ignoring_duplicates
 from hearth.storage.types import BigId, UTCDateTime
 
@@ -101,6 +104,7 @@ class NudgeRow(SQLModel, table=True):
     clicked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     opted_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    offer_points: int | None = Field(default=None, nullable=True)  # a comeback's bonus, fixed
 
 
 class NudgeSettingsRow(SQLModel, table=True):
@@ -205,6 +209,7 @@ def _record(row: NudgeRow) -> NudgeRecord:
         clicked_at=row.clicked_at,
         returned_at=row.returned_at,
         opted_out_at=row.opted_out_at,
+        offer_points=row.offer_points,
     )
 
 
@@ -225,14 +230,12 @@ def _preference(enabled: Any, start: Any, end: Any) -> NudgePreference:
     return NudgePreference(bool(enabled), QuietHours(int(start), int(end)))
 
 
-def _favourite_topic(topics: Sequence[tuple[str, int, int]]) -> str | None:
-    """A mastered topic (the most answered of them), else the most answered one."""
-    if not topics:
-        return None
-    mastered = [
-        each for each in topics if each[1] >= MASTERY_ANSWERS and each[2] >= MASTERY_SHARE * each[1]
-    ]
-    return min(mastered or topics, key=lambda each: (-each[1], each[0]))[0]
+def _practice_topic(topics: Sequence[tuple[str, int, int]], bank: Set[str]) -> str | None:
+    """Of the topics a member answered (topic, answered, right), the one /quiz practice
+    would serve first: still in the bank, not mastered, least practised; None if none is."""
+    book = TopicBook({topic: TopicRecord(answered, right) for topic, answered, right in topics})
+    ordered = book.to_practise(topic for topic in book.records if topic in bank)
+    return ordered[0] if ordered else None
 
 
 class SqlNudgeRepository(_Repository):
@@ -263,6 +266,14 @@ class SqlNudgeRepository(_Repository):
             "updated_at": now,
         }
         await self._upsert(NudgeSettingsRow, "community_id", community_id, values)
+
+    async def planned_on(self, community_id: int) -> date | None:
+        day = await self.session.scalar(
+            select(col(NudgeSettingsRow.planned_on)).where(
+                col(NudgeSettingsRow.community_id) == community_id
+            )
+        )
+        return None if day is None else _as_date(day)
 
     async def claim_plan(self, community_id: int, day: date, now: datetime) -> bool:
         defaults = _settings(None)
@@ -370,6 +381,7 @@ class SqlNudgeRepository(_Repository):
         last_active = await self._last_active(community_id, ids)
         hours = await self._local_hours(community_id, ids, timezone, now)
         contacts = await self._contacts(community_id, ids)
+        contacted = await self._contacted_anywhere(ids, now)
         facts = await self._facts(community_id, tags, timezone, now)
         zone = ZoneInfo(timezone)
         found: list[Candidate] = []
@@ -394,6 +406,7 @@ class SqlNudgeRepository(_Repository):
                     habitual_hour=habitual_hour(hours.get(member_id, ())),
                     contacts=tuple(contacts.get(member_id, ())),
                     facts=facts.get(member_id, NudgeFacts()),
+                    contacted_at=tuple(contacted.get(member_id, ())),
                 )
             )
         return found
@@ -467,6 +480,27 @@ class SqlNudgeRepository(_Repository):
                 )
         return found
 
+    async def _contacted_anywhere(
+        self, ids: Sequence[int], now: datetime
+    ) -> dict[int, list[datetime]]:
+        """When each member was (or is planned to be) contacted in any community, within
+        the gap's reach: a member of two communities is one person to nudge."""
+        nudge = NudgeRow
+        at = func.coalesce(col(nudge.sent_at), col(nudge.due_at))
+        found: defaultdict[int, list[datetime]] = defaultdict(list)
+        for chunk in _chunks(ids):
+            result = await self.session.execute(
+                select(col(nudge.member_id), at).where(
+                    col(nudge.member_id).in_(chunk),
+                    col(nudge.status).in_(_CONTACT_STATUSES),
+                    # (a nudge is sent within LATE_GRACE of its time: due_at is as good)
+                    col(nudge.due_at) >= now - timedelta(days=NUDGE_GAP_DAYS + 1),
+                )
+            )
+            for member, moment in result:
+                found[int(member)].append(_aware(moment))
+        return found
+
     # -- the facts a nudge may mention
 
     async def facts(
@@ -494,17 +528,17 @@ class SqlNudgeRepository(_Repository):
     ) -> dict[int, NudgeFacts]:
         ids = sorted(tags)
         streaks = await self._best_streaks(community_id, ids)
-        expiring = await self._expiring(community_id, ids, now)
-        topics = await self._favourite_topics(community_id, ids)
+        expiring = await self._expiring(community_id, ids, timezone, now)
+        topics = await self._practice_topics(community_id, ids)
         events = await self._upcoming_events(community_id, now)
         found: dict[int, NudgeFacts] = {}
         for member_id in ids:
-            points, first_expiry = expiring.get(member_id, (0, None))
+            points, expiring_on = expiring.get(member_id, (0, None))
             event, matches = _event_for(events, tags[member_id])
             facts = NudgeFacts(
                 best_streak=streaks.get(member_id, 0),
                 expiring_points=points,
-                expiring_on=None if first_expiry is None else local_day(first_expiry, timezone),
+                expiring_on=expiring_on,
                 event=event,
                 event_matches_interest=matches,
                 quiz_topic=topics.get(member_id),
@@ -526,16 +560,16 @@ class SqlNudgeRepository(_Repository):
         return found
 
     async def _expiring(
-        self, community_id: int, ids: Sequence[int], now: datetime
-    ) -> dict[int, tuple[int, datetime]]:
-        """Per member: points in lots expiring within ``EXPIRY_HORIZON_DAYS``, and the
-        first of those expiry instants."""
+        self, community_id: int, ids: Sequence[int], timezone: str, now: datetime
+    ) -> dict[int, tuple[int, date]]:
+        """Per member: the first local day within ``EXPIRY_HORIZON_DAYS`` on which points
+        of theirs expire, and how many expire that day (a nudge names both together)."""
         lot = tables.PointsEntry
         expires = col(lot.expires_at)
-        found: dict[int, tuple[int, datetime]] = {}
+        found: dict[int, tuple[int, date]] = {}
         for chunk in _chunks(ids):
             result = await self.session.execute(
-                select(col(lot.member_id), func.sum(col(lot.remaining)), func.min(expires))
+                select(col(lot.member_id), col(lot.remaining), expires)
                 .where(
                     col(lot.community_id) == community_id,
                     col(lot.member_id).in_(chunk),
@@ -543,14 +577,26 @@ class SqlNudgeRepository(_Repository):
                     expires > now,
                     expires <= now + timedelta(days=EXPIRY_HORIZON_DAYS),
                 )
-                .group_by(col(lot.member_id))
+                .order_by(col(lot.member_id), expires)
             )
-            found.update(
-                (int(member), (int(points or 0), _aware(first))) for member, points, first in result
-            )
+            for member, points, expiry in result:
+                day = local_day(_aware(expiry), timezone)
+                total, first = found.get(int(member), (0, day))
+                if day == first:
+                    found[int(member)] = (total + int(points or 0), day)
         return found
 
-    async def _favourite_topics(self, community_id: int, ids: Sequence[int]) -> dict[int, str]:
+    async def _practice_topics(self, community_id: int, ids: Sequence[int]) -> dict[int, str]:
+        """Per member: the quiz topic a nudge may name (``_practice_topic``)."""
+        bank = set(
+            await self.session.scalars(
+                select(col(QuestionRow.topic))
+                .where(col(QuestionRow.community_id) == community_id, col(QuestionRow.active))
+                .distinct()
+            )
+        )
+        if not bank:
+            return {}
         answer = QuizAnswerRow
         per_member: defaultdict[int, list[tuple[str, int, int]]] = defaultdict(list)
         for chunk in _chunks(ids):
@@ -572,9 +618,9 @@ class SqlNudgeRepository(_Repository):
                 per_member[int(member)].append((str(topic), int(answered), int(right)))
         found: dict[int, str] = {}
         for member_id, topics in per_member.items():
-            favourite = _favourite_topic(topics)
-            if favourite is not None:
-                found[member_id] = favourite
+            named = _practice_topic(topics, bank)
+            if named is not None:
+                found[member_id] = named
         return found
 
     async def _upcoming_events(self, community_id: int, now: datetime) -> list[UpcomingEvent]:
@@ -623,6 +669,7 @@ class SqlNudgeRepository(_Repository):
                 "clicked_at": None,
                 "returned_at": None,
                 "opted_out_at": None,
+                "offer_points": decision.offer_points,
             }
             for decision in decisions
         ]
@@ -650,6 +697,15 @@ class SqlNudgeRepository(_Repository):
             .where(_AWAITING_CONTACT, col(NudgeRow.due_at) <= now)
             .order_by(col(NudgeRow.due_at), col(NudgeRow.id))
             .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+        return [_record(row) for row in rows]
+
+    async def decided_on(self, community_id: int, day: date) -> list[NudgeRecord]:
+        rows = await self.session.scalars(
+            select(NudgeRow)
+            .where(col(NudgeRow.community_id) == community_id, col(NudgeRow.planned_on) == day)
+            .order_by(col(NudgeRow.id))
             .execution_options(populate_existing=True)
         )
         return [_record(row) for row in rows]
@@ -699,11 +755,25 @@ class SqlNudgeRepository(_Repository):
             reason=reason.value,
         )
 
+    async def mark_expired(self, nudge_id: int) -> bool:
+        return await self._change(
+            nudge_id,
+            col(NudgeRow.status) == NudgeStatus.SENT.value,
+            status=NudgeStatus.SKIPPED.value,
+            reason=SkipReason.LATE.value,
+            sent_at=None,
+        )
+
     async def mark_clicked(self, nudge_id: int, now: datetime) -> bool:
         return await self._change(nudge_id, col(NudgeRow.clicked_at).is_(None), clicked_at=now)
 
     async def mark_opted_out(self, nudge_id: int, now: datetime) -> bool:
         return await self._change(nudge_id, col(NudgeRow.opted_out_at).is_(None), opted_out_at=now)
+
+    async def clear_opted_out(self, nudge_id: int) -> bool:
+        return await self._change(
+            nudge_id, col(NudgeRow.opted_out_at).is_not(None), opted_out_at=None
+        )
 
     async def _change(self, nudge_id: int, *conditions: Any, **values: Any) -> bool:
         """A conditional update of one nudge: True when the conditions held (and it changed)."""
@@ -793,8 +863,10 @@ class SqlNudgeRepository(_Repository):
     async def outcomes(self, community_id: int, since: date, now: datetime) -> NudgeOutcomes:
         nudge = NudgeRow
         contact_at = col(nudge.sent_at)  # for the holdout: when the contact was confirmed
-        returned = col(nudge.returned_at).is_not(None)
-        matured = or_(contact_at <= now - timedelta(days=RETURN_WINDOW_DAYS), returned)
+        # a contact counts once its return window is over, returned or not: counting early
+        # returns as well would let recent contacts in only when they returned
+        matured = contact_at <= now - timedelta(days=RETURN_WINDOW_DAYS)
+        returned = and_(matured, col(nudge.returned_at).is_not(None))
         result = await self.session.execute(
             select(
                 col(nudge.status),
@@ -835,7 +907,33 @@ class SqlNudgeRepository(_Repository):
             elif status == NudgeStatus.PLANNED.value:
                 planned += int(contacts)
         ordered = tuple(by_kind[kind] for kind in NudgeKind if kind in by_kind)
-        return NudgeOutcomes(ordered, holdout, skipped, planned)
+        per_member = await self.session.execute(
+            select(
+                col(nudge.member_id),
+                col(nudge.status),
+                func.min(contact_at),
+                func.count(case((matured, 1))),
+                func.count(case((returned, 1))),
+            )
+            .where(
+                col(nudge.community_id) == community_id,
+                col(nudge.planned_on) >= since,
+                col(nudge.status).in_([NudgeStatus.SENT.value, NudgeStatus.HELD_OUT.value]),
+                contact_at.is_not(None),
+            )
+            .group_by(col(nudge.member_id), col(nudge.status))
+        )
+        members = member_returns(
+            MemberContacts(
+                int(member_id),
+                status == NudgeStatus.HELD_OUT.value,
+                _aware(first_at),
+                int(ripe),
+                int(back),
+            )
+            for member_id, status, first_at, ripe, back in per_member
+        )
+        return NudgeOutcomes(ordered, holdout, skipped, planned, members)
 
     async def history(self, community_id: int, member_id: int) -> list[NudgeRecord]:
         rows = await self.session.scalars(

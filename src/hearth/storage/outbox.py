@@ -1,19 +1,21 @@
 """The outbox: every message the bot sends on its own initiative. The repository never commits.
 
 A row is written in the transaction that decided the message, under a unique dedupe key,
-so that a job that runs twice decides nothing twice. Workers claim a row with one
-conditional ``UPDATE`` just before sending it (two workers can never both win), and record
-the outcome right after.
+so that a job that runs twice decides nothing twice. A worker first leases a batch of due
+rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: several workers take different rows without
+waiting for each other), then claims each row with one conditional ``UPDATE`` just before
+sending it (two workers can never both win), and records the outcome right after. A lease
+that runs out (its worker died or stopped) makes the row due again for everybody.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Text, func, or_, select, update
+from sqlalchemy import BigInteger, Column, Index, Text, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col
 
@@ -30,6 +32,13 @@ from hearth.storage.tables import _utc
 from hearth.storage.types import BigId
 
 _ERROR_LENGTH = 500
+# How long a worker keeps a batch of due rows to itself before others may take them.
+DEFAULT_LEASE = timedelta(seconds=30)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (they are stored in UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class OutboxRow(SQLModel, table=True):
@@ -54,6 +63,8 @@ class OutboxRow(SQLModel, table=True):
     status: str = Field(default=OutboxStatus.QUEUED.value, max_length=16)
     attempts: int = 0
     not_before: datetime = _utc()
+    not_after: datetime | None = _utc(default=None, nullable=True)  # deadline; None: none
+    lease_until: datetime | None = _utc(default=None, nullable=True)  # a worker's batch
     created_at: datetime = _utc()
     claimed_at: datetime | None = _utc(default=None, nullable=True)
     sent_at: datetime | None = _utc(default=None, nullable=True)
@@ -74,6 +85,7 @@ def _row_values(message: OutgoingMessage, now: datetime) -> dict[str, Any]:
         "status": OutboxStatus.QUEUED.value,
         "attempts": 0,
         "not_before": message.not_before or now,
+        "not_after": message.not_after,
         "created_at": now,
     }
 
@@ -91,6 +103,7 @@ def _queued(row: OutboxRow) -> QueuedMessage:
         attempts=row.attempts,
         member_id=row.member_id,
         community_id=row.community_id,
+        not_after=row.not_after,
     )
 
 
@@ -118,34 +131,72 @@ class SqlOutboxRepository(_Repository):
         )
         await self.session.execute(statement)
 
-    async def due(self, now: datetime, limit: int) -> list[QueuedMessage]:
-        """Queued messages whose time has come, most urgent first."""
-        rows = await self.session.scalars(
-            select(OutboxRow)
+    async def due(
+        self, now: datetime, limit: int, lease: timedelta = DEFAULT_LEASE
+    ) -> list[QueuedMessage]:
+        """Lease up to ``limit`` queued messages whose time has come, most urgent first.
+
+        Rows another worker leased (and whose lease still runs) are skipped, and so are rows
+        another worker is leasing at this moment (``SKIP LOCKED``; SQLite has one writer).
+        """
+        lease_until = col(OutboxRow.lease_until)
+        batch = (
+            select(col(OutboxRow.id))
             .where(
                 col(OutboxRow.status) == OutboxStatus.QUEUED.value,
                 col(OutboxRow.not_before) <= now,
+                or_(lease_until.is_(None), lease_until <= now),
             )
             .order_by(col(OutboxRow.priority), col(OutboxRow.not_before), col(OutboxRow.id))
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        return [_queued(row) for row in rows]
+        rows = await self.session.scalars(
+            update(OutboxRow)
+            .where(col(OutboxRow.id).in_(batch.scalar_subquery()))
+            .values(lease_until=now + lease)
+            .returning(OutboxRow)
+            .execution_options(synchronize_session=False)
+        )
+        leased = sorted(rows, key=lambda row: (row.priority, _aware(row.not_before), row.id))
+        return [_queued(row) for row in leased]
+
+    async def release(self, message_ids: Sequence[int]) -> None:
+        """Give leased messages back (their chat was busy): due again for every worker."""
+        if message_ids:
+            await self.session.execute(
+                update(OutboxRow)
+                .where(
+                    col(OutboxRow.id).in_(list(message_ids)),
+                    col(OutboxRow.status) == OutboxStatus.QUEUED.value,
+                )
+                .values(lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
 
     async def next_due_at(self) -> datetime | None:
-        """When the earliest queued message becomes due (None: nothing queued)."""
-        return await self.session.scalar(
-            select(func.min(OutboxRow.not_before)).where(
-                col(OutboxRow.status) == OutboxStatus.QUEUED.value
-            )
+        """When the earliest queued message becomes due, leases counted (None: nothing queued)."""
+        not_before = col(OutboxRow.not_before)
+        lease_until = col(OutboxRow.lease_until)
+        due_at = case(
+            (and_(lease_until.is_not(None), lease_until > not_before), lease_until),
+            else_=not_before,
         )
+        earliest = await self.session.scalar(
+            select(func.min(due_at)).where(col(OutboxRow.status) == OutboxStatus.QUEUED.value)
+        )
+        return None if earliest is None else _aware(earliest)
 
     async def claim(self, message_id: int, now: datetime) -> bool:
-        """Take a queued message for sending; False when another worker took it first."""
+        """Take a queued message for sending; False when another worker took it first or
+        its deadline has passed."""
+        not_after = col(OutboxRow.not_after)
         result = await self.session.execute(
             update(OutboxRow)
             .where(
                 col(OutboxRow.id) == message_id,
                 col(OutboxRow.status) == OutboxStatus.QUEUED.value,
+                or_(not_after.is_(None), not_after > now),
             )
             .values(
                 status=OutboxStatus.SENDING.value,
@@ -171,11 +222,29 @@ class SqlOutboxRepository(_Repository):
             message_id,
             status=OutboxStatus.QUEUED.value,
             not_before=not_before,
+            lease_until=None,
             error=error[:_ERROR_LENGTH],
         )
 
     async def give_up(self, message_id: int, status: OutboxStatus, error: str) -> None:
         await self._set(message_id, status=status.value, error=error[:_ERROR_LENGTH])
+
+    async def expire(self, message_id: int, now: datetime) -> bool:
+        """Settle a queued message whose deadline has passed as expired, unsent; False when
+        it was not queued any more or is still in time."""
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.id) == message_id,
+                col(OutboxRow.status) == OutboxStatus.QUEUED.value,
+                col(OutboxRow.not_after) <= now,
+            )
+            .values(
+                status=OutboxStatus.EXPIRED.value, error="its deadline passed before it could go"
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def block_chat(self, chat_id: int, error: str) -> int:
         """Stop every queued message to a chat that refused us (403). Returns how many."""

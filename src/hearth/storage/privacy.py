@@ -19,6 +19,7 @@ from hearth.storage import tables
 from hearth.storage.engagement import MembershipStageRow
 from hearth.storage.events import FeedbackRow
 from hearth.storage.greetings import GreetingOptIn, MemberBirthday
+from hearth.storage.nudges import NudgePreferenceRow, NudgeRow
 from hearth.storage.outbox import OutboxRow
 from hearth.storage.repositories import _Repository
 from hearth.storage.tags import MemberTagRow
@@ -31,6 +32,7 @@ _SETTLED = sorted(
         OutboxStatus.FAILED,
         OutboxStatus.BLOCKED,
         OutboxStatus.INTERRUPTED,
+        OutboxStatus.EXPIRED,
     )
 )
 _BLANK_PAYLOAD = "{}"
@@ -100,6 +102,16 @@ class SqlPrivacyRepository(_Repository):
             .values(payload=_BLANK_PAYLOAD)
             .execution_options(synchronize_session=False)
         )
+
+    async def delete_nudge_preference(self, member_id: int) -> int:
+        """The member's nudge choice: on or off, and their quiet hours."""
+        return await self._count(
+            delete(NudgePreferenceRow).where(col(NudgePreferenceRow.member_id) == member_id)
+        )
+
+    async def delete_nudges(self, member_id: int) -> int:
+        """Every nudge decision about the member (planned, sent, held out, skipped)."""
+        return await self._count(delete(NudgeRow).where(col(NudgeRow.member_id) == member_id))
 
     async def names(self, member_id: int) -> list[str]:
         """The member's first name and username as stored (what other messages name them by)."""

@@ -471,6 +471,17 @@ class SqlProcessedUpdates(_Repository):
                 insert_ignoring_duplicates(self.dialect, tables.ProcessedUpdate), rows
             )
 
+    async def claim(self, update_id: int, now: datetime) -> bool:
+        # On PostgreSQL a concurrent insert of the same id waits for the other transaction
+        # and then inserts nothing: exactly one worker's transaction records the update.
+        statement = insert_ignoring_duplicates(self.dialect, tables.ProcessedUpdate).returning(
+            col(tables.ProcessedUpdate.update_id)
+        )
+        inserted = await self.session.scalars(
+            statement, [{"update_id": update_id, "processed_at": now}]
+        )
+        return inserted.first() is not None
+
     async def since(self, moment: datetime) -> set[int]:
         ids = await self.session.scalars(
             select(col(tables.ProcessedUpdate.update_id)).where(

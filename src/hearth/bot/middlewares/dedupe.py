@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
+from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +53,71 @@ class RecentUpdates:
         self._seen = {key: at for key, at in self._seen.items() if now - at < self.window}
 
 
-class DedupeMiddleware(BaseMiddleware):
-    """Drops an update whose id was already claimed (in this process or before a restart)."""
+# Telegram stops re-delivering an update after a day; a worker that died mid-update gives
+# its claim back after the lease, so that Telegram's retry is handled by another worker.
+SHARED_WINDOW_SECONDS = 24 * 3600
+SHARED_LEASE_SECONDS = 60
 
-    def __init__(self, recent: RecentUpdates) -> None:
+
+class SharedUpdateClaims:
+    """Update ids claimed across workers: Redis ``SET NX`` with expiry.
+
+    A claim is first a lease (``SHARED_LEASE_SECONDS``) and becomes "done" for the window
+    once the update was handled. A re-delivery that arrives while another worker still
+    holds the lease waits for it: either that worker finishes (the copy is skipped) or it
+    died and its lease runs out (this worker handles the update).
+    """
+
+    _DONE = b"done"
+
+    def __init__(
+        self,
+        redis: Redis,
+        namespace: str,
+        *,
+        window: float = SHARED_WINDOW_SECONDS,
+        lease: float = SHARED_LEASE_SECONDS,
+        poll: float = 0.2,
+    ) -> None:
+        self.redis = redis
+        self.namespace = namespace
+        self.window = window
+        self.lease = lease
+        self.poll = poll
+        self._token = secrets.token_hex(8).encode()
+
+    def _key(self, update_id: int) -> str:
+        return f"{self.namespace}:update:{update_id}"
+
+    async def claim(self, update_id: int) -> bool:
+        """True when this worker is to handle the update; False when it was handled."""
+        key = self._key(update_id)
+        deadline = time.monotonic() + self.lease + 1
+        while True:
+            if await self.redis.set(key, self._token, nx=True, px=int(self.lease * 1000)):
+                return True
+            holder = await self.redis.get(key)
+            if holder == self._DONE or time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(self.poll)
+
+    async def done(self, update_id: int) -> None:
+        await self.redis.set(self._key(update_id), self._DONE, px=int(self.window * 1000))
+
+
+class DedupeMiddleware(BaseMiddleware):
+    """Drops an update whose id was already claimed: in this process, before a restart
+    (ids preloaded from the database) or, with Redis, by another worker."""
+
+    def __init__(
+        self,
+        recent: RecentUpdates,
+        shared: SharedUpdateClaims | None = None,
+        on_skip: Callable[[], None] | None = None,
+    ) -> None:
         self.recent = recent
+        self.shared = shared
+        self.on_skip = on_skip
         self.skipped = 0
 
     async def __call__(
@@ -63,8 +126,23 @@ class DedupeMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if isinstance(event, Update) and not self.recent.claim(event.update_id):
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        update_id = event.update_id
+        if not self.recent.claim(update_id) or (
+            self.shared is not None and not await self.shared.claim(update_id)
+        ):
             self.skipped += 1
-            log.info("update %s was delivered again; skipped", event.update_id)
+            if self.on_skip is not None:
+                self.on_skip()
+            log.info("update %s was delivered again; skipped", update_id)
             return None
-        return await handler(event, data)
+        try:
+            return await handler(event, data)
+        finally:
+            # A failed update is done with too: retrying it would fail the same way.
+            if self.shared is not None:
+                try:
+                    await self.shared.done(update_id)
+                except Exception as error:  # the lease runs out by itself
+                    log.warning("could not mark update %s done in Redis: %s", update_id, error)

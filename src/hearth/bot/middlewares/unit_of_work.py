@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -15,12 +16,18 @@ from hearth.services.ports import Clock
 from hearth.storage.activity_buffer import ActivityBuffer
 from hearth.storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 
+log = logging.getLogger(__name__)
+
 # The update's unit of work and the task handling the update, for the Bot API request
 # middleware that commits before a call. Tasks started by a handler inherit the context
 # but must never commit the update's work: the task is how they are told apart.
 CURRENT_UNIT_OF_WORK: ContextVar[tuple[SqlUnitOfWork, asyncio.Task[Any] | None] | None] = (
     ContextVar("hearth_unit_of_work", default=None)
 )
+
+
+class UpdateTakenElsewhere(Exception):
+    """Another worker committed this update first: this worker's work is rolled back."""
 
 
 class StagedActivity:
@@ -58,8 +65,9 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 
         async def record_processed() -> None:
             nonlocal recorded
-            if update_id is not None:
-                await uow.processed_updates.add_many([update_id], self.clock.now())
+            if update_id is not None and not recorded:
+                if not await uow.processed_updates.claim(update_id, self.clock.now()):
+                    raise UpdateTakenElsewhere(update_id)
                 recorded = True
 
         async with self.uow_factory() as uow:
@@ -68,15 +76,20 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             uow.before_commit(record_processed)
             token = CURRENT_UNIT_OF_WORK.set((uow, asyncio.current_task()))
             try:
-                result = await handler(event, data)
+                try:
+                    result = await handler(event, data)
+                finally:
+                    CURRENT_UNIT_OF_WORK.reset(token)
+                await uow.commit()
+            except UpdateTakenElsewhere:
+                await uow.rollback()
+                log.info("update %s was handled by another worker; skipped", update_id)
+                return None
             except BaseException:
                 await uow.rollback()
                 # A failing update is still done with: retrying it would fail the same way.
                 self.buffer.add([], None if recorded else update_id)
                 raise
-            finally:
-                CURRENT_UNIT_OF_WORK.reset(token)
-            await uow.commit()
             # Passive updates never opened a transaction: their id goes with their activity.
             self.buffer.add(staged.records, None if recorded else update_id)
         if self.buffer.full:

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -13,6 +14,7 @@ from hearth.storage import tables  # noqa: F401 - registers the tables on the me
 from hearth.storage.engine import create_engine
 
 config = context.config
+_LOCK = 0x6865617274680002  # "hearth" + 2: one migration at a time per database
 target_metadata = SQLModel.metadata
 
 
@@ -47,6 +49,10 @@ async def _run_async() -> None:
     engine = create_engine(str(config.get_main_option("sqlalchemy.url")))
     try:
         async with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # Several workers may start at once: one migrates, the others wait for it
+                # (the lock ends with the transaction) and then find nothing left to do.
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
             await connection.run_sync(_run_sync)
             await connection.commit()
     finally:
