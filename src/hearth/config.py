@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=5, ge=1, description="PostgreSQL pool size.")
     redis_url: str | None = Field(
         default=None,
-        description="Redis URL shared by workers: update claims, send budget, dialogs, admin cache.",
+        description="Redis shared by workers: update claims, send budget, dialogs, admin cache.",
     )
     operator_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), description="Telegram user ids that operate every community."
