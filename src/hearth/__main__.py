@@ -21,6 +21,7 @@ from hearth.services.export import ExportFormat, ExportKind
 
 if TYPE_CHECKING:
     from hearth.domain.lifecycle import LifecycleRules
+    from hearth.services.draws import Verification
     from hearth.services.engagement_recompute import Recomputed
     from hearth.services.quizzes import ImportReport
     from hearth.storage.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
@@ -337,6 +338,33 @@ async def _export(
         with path.open("wb") as sink:
             rows = await export.write(uow, community, what, file_format, sink, today=today)
         return path, rows
+
+
+@app.command("draw-verify")
+def draw_verify(
+    draw: Annotated[int, typer.Argument(help="The draw's number (as in /draw N).")],
+    database_url: Annotated[str | None, _database_option("read")] = None,
+) -> None:
+    """Draw a closed lucky draw again from its recorded seed and check the winners match."""
+    from hearth.domain.draws import UnknownDraw
+
+    try:
+        check = asyncio.run(_verify_draw(_database_url(database_url), draw))
+    except UnknownDraw:
+        _fail(f"draw {draw} does not exist or has not been drawn yet")
+    typer.echo(f"Draw {draw}: seed {check.draw.seed}, {check.entrants} entrants")
+    typer.echo(f"  recorded winners: {' '.join(map(str, check.recorded)) or 'none'}")
+    typer.echo(f"  drawn again:      {' '.join(map(str, check.redrawn)) or 'none'}")
+    if not check.matches:
+        _fail("the winners drawn again differ from the recorded ones", code=1)
+    typer.echo("The same winners: the result is reproduced.")
+
+
+async def _verify_draw(database_url: str, draw_id: int) -> Verification:
+    from hearth.services.draws import verify
+
+    async with _unit_of_work(database_url) as uow:
+        return await verify(uow.draws, draw_id)
 
 
 @bench_app.command("ingest")

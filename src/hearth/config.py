@@ -105,6 +105,19 @@ class Settings(BaseSettings):
         description="How often a worker without the scheduler checks whether the leader is gone "
         "(PostgreSQL advisory lock), and the leader checks that it still holds the lock.",
     )
+    update_lease_seconds: float = Field(
+        default=30,
+        ge=1,
+        description="How long a worker's claim on an update (Redis) holds while it handles it: "
+        "Telegram's retry of an update whose worker died is handled by another worker once "
+        "the claim has run out.",
+    )
+    outbox_lease_seconds: float = Field(
+        default=30,
+        ge=1,
+        description="How long a worker keeps the batch of outbox messages it took to itself: "
+        "what a worker that died had taken but not started goes to the others after this.",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("operator_ids", mode="before")

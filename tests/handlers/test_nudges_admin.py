@@ -568,7 +568,7 @@ async def test_help_lists_nudges_for_operators_only(bot: BotHarness) -> None:
     await bot.feed(says_privately(OPERATOR, "/help"))
     await bot.feed(says_privately(ALICE, "/help"))
 
-    [for_operator] = bot.session.texts_to(OPERATOR["id"])
+    for_operator = "\n".join(bot.session.texts_to(OPERATOR["id"]))
     [for_member] = bot.session.texts_to(ALICE["id"])
     assert (
         "/nudges — Reactivation nudges: /nudges for the report; "

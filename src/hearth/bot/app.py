@@ -15,7 +15,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hearth.bot.acknowledgements import Acknowledgements
@@ -25,7 +25,11 @@ from hearth.bot.commit_first import CommitBeforeRequest, KeepResponseModels
 from hearth.bot.delivery import DeliveryWorker, SendBudget
 from hearth.bot.digest import OutboxDigests
 from hearth.bot.dispatcher import build_dispatcher
+from hearth.bot.draw_notices import OutboxDrawNotices
 from hearth.bot.event_notices import OutboxEventNotices
+from hearth.bot.exit_survey import OutboxExitSurvey
+from hearth.bot.feedback_notices import OutboxFeedbackNotices
+from hearth.bot.honour_notices import OutboxHonourNotices
 from hearth.bot.leader import Leadership
 from hearth.bot.metrics import Metrics
 from hearth.bot.middlewares.dedupe import (
@@ -34,10 +38,12 @@ from hearth.bot.middlewares.dedupe import (
     SharedUpdateClaims,
 )
 from hearth.bot.middlewares.inflight import InFlightMiddleware
+from hearth.bot.mission_notices import OutboxMissionNotices
 from hearth.bot.notifier import OutboxWriter, PrivateNotifier
 from hearth.bot.nudges import OutboxNudges
 from hearth.bot.operators import ChatAdminOperators
 from hearth.bot.quiz_rounds import QuizRounds
+from hearth.bot.referral_notices import OutboxReferralNotices
 from hearth.bot.shared_limits import SharedLimits
 from hearth.bot.startup import publish_commands
 from hearth.bot.welcomes import GroupWelcomes
@@ -49,15 +55,17 @@ from hearth.i18n import build_i18n
 from hearth.scheduler.announcements import AnnouncementTimetable
 from hearth.scheduler.jobs import build_scheduler
 from hearth.scheduler.quizzes import QuizTimetable
-from hearth.services import activity_points
+from hearth.services import activity_points, missions
 from hearth.services.communities import CommunityDefaults
 from hearth.services.directory import Directory
-from hearth.services.ports import Clock, UnitOfWork
+from hearth.services.ports import Clock, MissionNotices, UnitOfWork
 from hearth.storage.activity_buffer import ActivityBuffer, BatchHook
 from hearth.storage.engine import create_engine, unit_of_work_factory
-from hearth.storage.unit_of_work import UnitOfWorkFactory
+from hearth.storage.unit_of_work import ActivityHook, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+REDIS_CONNECTIONS = 200  # per worker: handlers, delivery and acknowledgements together
 
 # Update types Hearth asks Telegram for, on top of those its handlers use.
 EXTRA_UPDATE_TYPES = ("chat_member", "message_reaction", "poll_answer", "my_chat_member")
@@ -88,6 +96,7 @@ class Hearth:
     event_notices: OutboxEventNotices
     digests: OutboxDigests
     nudges: OutboxNudges
+    draw_notices: OutboxDrawNotices
     delivery: DeliveryWorker
     quiz_rounds: QuizRounds
     quiz_timetable: QuizTimetable
@@ -185,14 +194,22 @@ def build_hearth(
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
     # One Redis connection pool per worker, for everything shared between workers.
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = None
+    if settings.redis_url:
+        # A request waits for a free connection rather than failing when all are busy.
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=10
+        )
+        redis = Redis.from_pool(pool)  # (closing the client closes the pool)
     shared_claims = None
     if redis is not None:
         from aiogram.fsm.storage.redis import RedisStorage
 
         if storage is None:
             storage = RedisStorage(redis)
-        shared_claims = SharedUpdateClaims(redis, f"hearth:{bot.id}")
+        shared_claims = SharedUpdateClaims(
+            redis, f"hearth:{bot.id}", lease=settings.update_lease_seconds
+        )
     metrics = Metrics()
     operators = ChatAdminOperators(
         settings.operator_ids,
@@ -214,13 +231,22 @@ def build_hearth(
     shared_limits = None if redis is None else SharedLimits(redis, f"hearth:{bot.id}", **rates)
     budget = SendBudget(**rates, shared=shared_limits)
     delivery = DeliveryWorker(
-        bot, uow_factory, directory, budget, clock, concurrency=settings.delivery_concurrency
+        bot,
+        uow_factory,
+        directory,
+        budget,
+        clock,
+        concurrency=settings.delivery_concurrency,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
     )
     outbox = OutboxWriter(i18n, clock)
     outbox.wake = delivery.wake
+    uow_factory.on_activity = _mission_progress(directory, OutboxMissionNotices(outbox), clock)
     notifier = PrivateNotifier(outbox)
     event_notices = OutboxEventNotices(outbox)
+    draw_notices = OutboxDrawNotices(outbox)
     digests = OutboxDigests(bot, operators, outbox, clock)
+    honour_notices = OutboxHonourNotices(outbox, digests.operators)
     announcer = OutboxAnnouncer(outbox)
     nudges = OutboxNudges(outbox)
     timetable = AnnouncementTimetable(
@@ -252,6 +278,11 @@ def build_hearth(
         storage=storage,
         shared_claims=shared_claims,
         metrics=metrics,
+        draw_notices=draw_notices,
+        feedback_notices=OutboxFeedbackNotices(outbox, digests.operators),
+        exit_surveys=OutboxExitSurvey(outbox),
+        honour_notices=honour_notices,
+        referral_notices=OutboxReferralNotices(outbox),
     )
     hearth = Hearth(
         settings=settings,
@@ -271,6 +302,7 @@ def build_hearth(
         event_notices=event_notices,
         digests=digests,
         nudges=nudges,
+        draw_notices=draw_notices,
         delivery=delivery,
         quiz_rounds=quiz_rounds,
         quiz_timetable=quiz_timetable,
@@ -288,6 +320,8 @@ def build_hearth(
             digest_schedule=schedule_from_spec(settings.digest_schedule),
             lifecycle_rules=settings.lifecycle,
             nudge_sender=nudges,
+            draw_notices=draw_notices,
+            honour_notices=honour_notices,
         ),
         dispatcher=dispatcher,
         metrics=metrics,
@@ -296,6 +330,18 @@ def build_hearth(
     dispatcher.startup.register(hearth.on_startup)
     dispatcher.shutdown.register(hearth.on_shutdown)
     return hearth
+
+
+def _mission_progress(directory: Directory, notices: MissionNotices, clock: Clock) -> ActivityHook:
+    """Newcomer missions, detected in every transaction that writes activity."""
+
+    async def observe(uow: UnitOfWork, records: list[ActivityRecord]) -> None:
+        async def community_of(community_id: int) -> CommunityProfile | None:
+            return directory.community(community_id) or await uow.communities.get(community_id)
+
+        await missions.observe(uow, records, community_of, clock.now(), notices)
+
+    return observe
 
 
 def _message_points(directory: Directory) -> BatchHook:

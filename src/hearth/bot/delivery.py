@@ -51,6 +51,7 @@ from hearth.domain.delivery import (
 from hearth.services import members
 from hearth.services.directory import Directory
 from hearth.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from hearth.storage.outbox import DEFAULT_LEASE
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,12 @@ class SendBudget:
 
     @contextlib.asynccontextmanager
     async def slot(
-        self, chat_id: int, priority: Priority, *, counts_for_chat: bool = True
+        self,
+        chat_id: int,
+        priority: Priority,
+        *,
+        counts_for_chat: bool = True,
+        shared_at_departure: bool = False,
     ) -> AsyncIterator[Callable[[], None]]:
         """Wait until a message to ``chat_id`` may go out (reactions count only overall).
 
@@ -162,6 +168,11 @@ class SendBudget:
         chat's budget (a busy group) must not hold up messages to other chats. Yields a
         function to call right before the request if some work comes first (the worker's
         claim), so that the windows count the message when it really leaves.
+
+        With ``shared_at_departure`` the caller takes room in the window all workers share
+        itself, with :meth:`departing`, right before the request: a database round trip
+        between the two (the claim) would otherwise let messages of two workers arrive
+        closer together than the shared window counted them.
         """
         await self._sit_out_pause()
         per_chat = self._chat_bucket(chat_id) if counts_for_chat else None
@@ -172,7 +183,8 @@ class SendBudget:
                 await self._turn.wait_for(lambda: not self._more_urgent_than(priority))
             await self._sit_out_pause()
             # A 429 that comes while waiting holds everyone in the queue too.
-            overall_stamp = await self._overall.acquire(self._sit_out_pause, self._admit_overall)
+            admit = None if shared_at_departure else self._admit_overall
+            overall_stamp = await self._overall.acquire(self._sit_out_pause, admit)
         finally:
             self._waiting[priority] -= 1
             async with self._turn:
@@ -186,6 +198,11 @@ class SendBudget:
 
         leaving_now()
         yield leaving_now
+
+    async def departing(self) -> None:
+        """Take room in the shared overall window now (after ``slot(shared_at_departure=…)``)."""
+        if self._admit_overall is not None:
+            await self._admit_overall()
 
     def _chat_bucket(self, chat_id: int) -> WindowLimiter:
         buckets = self._private if chat_id > 0 else self._groups
@@ -251,6 +268,7 @@ class DeliveryWorker:
         *,
         concurrency: int = 16,
         poll_seconds: float = 1.0,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
@@ -258,6 +276,7 @@ class DeliveryWorker:
         self.budget = budget
         self.clock = clock
         self.poll_seconds = poll_seconds
+        self.lease = lease  # how long a batch taken from the queue is this worker's alone
         self.stats = DeliveryStats()
         self._slots = asyncio.Semaphore(concurrency)
         # Rows leased per look at the queue: enough to keep every slot busy for a while,
@@ -349,7 +368,7 @@ class DeliveryWorker:
         their deadline; how many started or expired."""
         now = self.clock.now()
         async with self.uow_factory() as uow:
-            due = await uow.outbox.due(now, limit=self.batch)
+            due = await uow.outbox.due(now, limit=self.batch, lease=self.lease)
             await uow.commit()
         late = [message for message in due if message.expired(now)]
         if late:
@@ -391,11 +410,14 @@ class DeliveryWorker:
 
     async def _deliver(self, message: QueuedMessage) -> None:
         try:
-            async with self.budget.slot(message.chat_id, message.priority) as leaving_now:
+            async with self.budget.slot(
+                message.chat_id, message.priority, shared_at_departure=True
+            ) as leaving_now:
                 async with self.uow_factory() as uow:
                     claimed = await uow.outbox.claim(message.id, self.clock.now())
                     await uow.commit()
                 if claimed:
+                    await self.budget.departing()
                     leaving_now()
                     await self._send_and_record(message)
         except Exception:  # one message must never stop the others

@@ -23,7 +23,12 @@ from hearth.services.ports import (
     AnnouncementTimetable,
     Announcer,
     Clock,
+    DrawNotices,
     EventNotices,
+    ExitSurveyAsker,
+    FeedbackNotices,
+    HonourNotices,
+    ReferralNotices,
     ScheduleWatcher,
 )
 from hearth.storage.activity_buffer import ActivityBuffer
@@ -51,10 +56,16 @@ def build_dispatcher(
     storage: BaseStorage | None = None,
     shared_claims: SharedUpdateClaims | None = None,
     metrics: Metrics | None = None,
+    draw_notices: DrawNotices | None = None,
+    feedback_notices: FeedbackNotices | None = None,
+    exit_surveys: ExitSurveyAsker | None = None,
+    honour_notices: HonourNotices | None = None,
+    referral_notices: ReferralNotices | None = None,
 ) -> Dispatcher:
     """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
     dispatcher = Dispatcher(
         storage=storage,
+        i18n=i18n,  # the error handler's, should an update fail before its locale is chosen
         clock=clock,
         directory=directory,
         operators=operators,
@@ -66,6 +77,11 @@ def build_dispatcher(
         event_notices=event_notices,
         quiz_rounds=quiz_rounds,
         quiz_timetable=quiz_timetable,
+        draw_notices=draw_notices,
+        feedback_notices=feedback_notices,
+        exit_surveys=exit_surveys,
+        honour_notices=honour_notices,
+        referral_notices=referral_notices,
     )
     if metrics is not None:
         dispatcher.update.outer_middleware(MetricsMiddleware(metrics))

@@ -92,7 +92,8 @@ async def _redis_ok(hearth: Hearth) -> None:
 
 
 async def _someone_leads(engine: AsyncEngine) -> bool:
-    """Whether any session holds the scheduler's advisory lock (PostgreSQL only)."""
+    """Whether any session holds the scheduler's advisory lock of this database (PostgreSQL
+    only; advisory locks belong to one database, and pg_locks shows those of every one)."""
     if engine.dialect.name != "postgresql":
         return False
     high, low = divmod(SCHEDULER_LOCK_KEY, 1 << 32)
@@ -100,7 +101,8 @@ async def _someone_leads(engine: AsyncEngine) -> bool:
         held = await connection.scalar(
             text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND classid = :high AND objid = :low AND objsubid = 1"
+                "AND classid = :high AND objid = :low AND objsubid = 1 AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"high": high, "low": low},
         )

@@ -27,6 +27,7 @@ from hearth.bot.operations import add_operations_routes
 
 WORKER_ENV = "HEARTH_WORKER_INDEX"
 RESTART_BACKOFF_SECONDS = (1, 2, 5, 10, 30)
+STABLE_SECONDS = 60  # a worker that ran this long before dying starts the back-off anew
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,13 @@ def build_webhook_app(hearth: Hearth, *, register: bool = True) -> web.Applicati
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     path = urlsplit(settings.webhook_url).path or "/"
     app = web.Application()
+    # Answered only once the update was handled: Telegram sends an update again when its
+    # worker died before answering (aiogram's default answers first, and loses it).
     SimpleRequestHandler(
-        dispatcher=hearth.dispatcher, bot=hearth.bot, secret_token=secret
+        dispatcher=hearth.dispatcher,
+        bot=hearth.bot,
+        secret_token=secret,
+        handle_in_background=False,
     ).register(app, path=path)
     setup_application(app, hearth.dispatcher, bot=hearth.bot)
     add_operations_routes(app, hearth)
@@ -121,22 +127,32 @@ def supervise(workers: int, command: Sequence[str]) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     processes = {index: start(index) for index in range(workers)}
-    restarts = dict.fromkeys(processes, 1)
+    started_at = dict.fromkeys(processes, time.monotonic())
+    crashes = dict.fromkeys(processes, 0)  # in a row: reset once a worker ran a while
+    restart_at: dict[int, float] = {}
     try:
         while not stopping:
             time.sleep(0.2)
+            now = time.monotonic()
             for index, process in list(processes.items()):
+                if index in restart_at:
+                    if now >= restart_at[index]:
+                        del restart_at[index]
+                        processes[index] = start(index)
+                        started_at[index] = now
+                    continue
                 code = process.poll()
                 if code is None or stopping:
                     continue
                 mark_worker_dead(process.pid)
+                if now - started_at[index] > STABLE_SECONDS:
+                    crashes[index] = 0
                 pause = RESTART_BACKOFF_SECONDS[
-                    min(restarts[index], len(RESTART_BACKOFF_SECONDS) - 1)
+                    min(crashes[index], len(RESTART_BACKOFF_SECONDS) - 1)
                 ]
+                crashes[index] += 1
                 log.warning("worker %d exited with %s; restarting in %ss", index, code, pause)
-                time.sleep(pause)
-                restarts[index] += 1
-                processes[index] = start(index)
+                restart_at[index] = now + pause
     finally:
         for process in processes.values():
             if process.poll() is None:

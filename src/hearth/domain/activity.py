@@ -21,6 +21,7 @@ class ActivityKind(enum.StrEnum):
     ATTENDANCE = "attendance"
     FEEDBACK = "feedback"
     QUIZ_ANSWER = "quiz_answer"
+    PROFILE = "profile"  # answered a question of the onboarding questionnaire
 
 
 # Kinds that show a member chose to take part (joins and leaves are not participation).
@@ -35,6 +36,7 @@ PARTICIPATION_KINDS = frozenset(
         ActivityKind.ATTENDANCE,
         ActivityKind.FEEDBACK,
         ActivityKind.QUIZ_ANSWER,
+        ActivityKind.PROFILE,
     }
 )
 

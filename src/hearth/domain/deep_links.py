@@ -7,6 +7,8 @@ import re
 # Telegram allows [A-Za-z0-9_-], at most 64 characters.
 # Canonical (no leading zeros) and within Telegram's 52-bit chat ids, so it fits a BIGINT.
 _COMMUNITY_PAYLOAD = re.compile(r"c(-?[1-9][0-9]{0,15})")
+# A member's invite: the community, then the member who shares it.
+_REFERRAL_PAYLOAD = re.compile(r"r(-?[1-9][0-9]{0,15})_([1-9][0-9]{0,15})")
 
 
 def community_payload(community_id: int) -> str:
@@ -20,6 +22,19 @@ def parse_community_payload(payload: str | None) -> int | None:
         return None
     match = _COMMUNITY_PAYLOAD.fullmatch(payload.strip())
     return int(match.group(1)) if match else None
+
+
+def referral_payload(community_id: int, member_id: int) -> str:
+    """The start payload of a member's personal invite to a community."""
+    return f"r{community_id}_{member_id}"
+
+
+def parse_referral_payload(payload: str | None) -> tuple[int, int] | None:
+    """(community id, inviting member id) of an invite's payload, or None for another one."""
+    if not payload:
+        return None
+    match = _REFERRAL_PAYLOAD.fullmatch(payload.strip())
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def start_link(bot_username: str, payload: str) -> str:

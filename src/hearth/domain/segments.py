@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from hearth.domain.lifecycle import Stage
+from hearth.domain.profile import is_answer_tag
 from hearth.domain.rfm import Segment, tag_slug
 from hearth.domain.streaks import StreakState, current_streak
 
@@ -39,10 +40,9 @@ class Selection:
             return cls(kind, Stage(value).value)
         if kind is ListKind.SEGMENT:
             return cls(kind, Segment(value).value)
-        slug = tag_slug(value)
-        if slug is None or slug != value:
+        if tag_slug(value) != value and not is_answer_tag(value):
             raise ValueError(f"not a tag: {value!r}")
-        return cls(kind, slug)
+        return cls(kind, value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from hearth.handlers.personal import (
 from hearth.services import checkin, members
 from hearth.services.checkin import CheckedInToday, CheckinResult
 from hearth.services.points import rules_of
-from hearth.services.ports import Clock, UnitOfWork
+from hearth.services.ports import Clock, ReferralNotices, UnitOfWork
 
 CELEBRATED_FROM = 7  # streaks this long are congratulated in the group
 
@@ -52,6 +52,7 @@ async def check_in_group(
     uow: UnitOfWork,
     acks: Acknowledger,
     clock: Clock,
+    referral_notices: ReferralNotices | None = None,
 ) -> None:
     if community is None or person is None or message.sender_chat is not None:
         return
@@ -63,6 +64,7 @@ async def check_in_group(
             now=clock.now(),
             rules=rules_of(community),
             update_id=event_update.update_id,
+            referral_notices=referral_notices,
         )
     except CheckedInToday as already:
         acks.react(message.chat.id, message.message_id, "👌")
@@ -97,13 +99,16 @@ async def check_in_private(
     person: Person | None,
     uow: UnitOfWork,
     clock: Clock,
+    referral_notices: ReferralNotices | None = None,
 ) -> None:
     if person is None:
         return
     community = await only_community(message, uow, person.id, "checkin")
     if community is not None:
         await message.answer(
-            await _check_in_text(uow, community, person.id, clock, event_update.update_id)
+            await _check_in_text(
+                uow, community, person.id, clock, event_update.update_id, referral_notices
+            )
         )
 
 
@@ -113,6 +118,7 @@ async def _check_in_text(
     member_id: int,
     clock: Clock,
     update_id: int | None,
+    referral_notices: ReferralNotices | None,
 ) -> str:
     try:
         result = await checkin.check_in_member(
@@ -122,6 +128,7 @@ async def _check_in_text(
             now=clock.now(),
             rules=rules_of(community),
             update_id=update_id,
+            referral_notices=referral_notices,
         )
     except CheckedInToday as already:
         return texts.already_checked_in(already.streak, already.next_in)
@@ -134,12 +141,15 @@ async def check_in_chosen(
     event_update: Update,
     uow: UnitOfWork,
     clock: Clock,
+    referral_notices: ReferralNotices | None = None,
 ) -> None:
     """The button of a community picker or of the daily reminder."""
     community = await chosen_community(query, uow, callback_data.community_id)
     if community is None:
         return
-    text = await _check_in_text(uow, community, query.from_user.id, clock, event_update.update_id)
+    text = await _check_in_text(
+        uow, community, query.from_user.id, clock, event_update.update_id, referral_notices
+    )
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(text)

@@ -38,7 +38,8 @@ async def on_error(event: ErrorEvent, **data: Any) -> None:
     if not isinstance(error, HearthError):
         log.error("update %s failed: %r", event.update.update_id, error, exc_info=error)
     i18n: I18n | None = data.get("i18n")
-    locale = data.get("locale")
+    # (an update that failed before its member's language was chosen gets the default one)
+    locale = data.get("locale") or (i18n.default_locale if i18n is not None else None)
     try:
         if i18n is not None and locale is not None:
             with i18n.context(), i18n.use_locale(locale):

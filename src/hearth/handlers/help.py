@@ -28,4 +28,5 @@ async def show_help(
         event_from_user=message.from_user,
         event_chat=message.chat,
     )
-    await message.answer(texts.help_text(is_operator=is_operator))
+    for part in texts.help_messages(is_operator=is_operator):
+        await message.answer(part)

@@ -12,13 +12,19 @@ from aiogram.types import ChatMemberUpdated, Message, Update, User
 from aiogram.utils.i18n import I18n
 
 from hearth.domain.locales import choose_locale
-from hearth.domain.members import ChatRole, CommunityProfile, JoinOutcome, MemberProfile
+from hearth.domain.members import (
+    ChatRole,
+    CommunityProfile,
+    JoinOutcome,
+    LeaveOutcome,
+    MemberProfile,
+)
 from hearth.handlers import texts
 from hearth.handlers.filters import InGroup, MemberLeft, NewMembers, OperatorDirectory, Welcomer
 from hearth.handlers.people import chat_role, is_real_member, person_from
-from hearth.services import members
+from hearth.services import exit_survey, members
 from hearth.services.directory import Directory
-from hearth.services.ports import UnitOfWork
+from hearth.services.ports import ExitSurveyAsker, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,7 @@ async def member_status_changed(
     operators: OperatorDirectory,
     i18n: I18n,
     welcomes: Welcomer,
+    exit_surveys: ExitSurveyAsker,
 ) -> None:
     user = event.new_chat_member.user
     if community is None or not is_real_member(user):
@@ -49,14 +56,7 @@ async def member_status_changed(
     if old_role != new_role:
         operators.forget(community.id)
     if new_role is None:
-        await members.member_left(
-            uow,
-            directory,
-            community=community,
-            member_id=user.id,
-            at=event.date,
-            update_id=event_update.update_id,
-        )
+        await _left(uow, directory, exit_surveys, community, user, event.date, event_update)
         return
     if old_role is not None:
         await members.role_changed(uow, community_id=community.id, member_id=user.id, role=new_role)
@@ -91,18 +91,31 @@ async def member_left_message(
     community: CommunityProfile | None,
     uow: UnitOfWork,
     directory: Directory,
+    exit_surveys: ExitSurveyAsker,
 ) -> None:
     user = message.left_chat_member
     if community is None or user is None or not is_real_member(user):
         return
-    await members.member_left(
-        uow,
-        directory,
-        community=community,
-        member_id=user.id,
-        at=message.date,
-        update_id=event_update.update_id,
+    await _left(uow, directory, exit_surveys, community, user, message.date, event_update)
+
+
+async def _left(
+    uow: UnitOfWork,
+    directory: Directory,
+    exit_surveys: ExitSurveyAsker,
+    community: CommunityProfile,
+    user: User,
+    at: datetime,
+    update: Update,
+) -> None:
+    """Record the leave; a member who really left (not a repeated signal) is asked why."""
+    outcome = await members.member_left(
+        uow, directory, community=community, member_id=user.id, at=at, update_id=update.update_id
     )
+    if outcome is LeaveOutcome.LEFT:
+        await exit_survey.member_left(
+            uow, exit_surveys, community=community, member_id=user.id, now=at
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -11,10 +12,10 @@ from aiogram.types import CallbackQuery, Message
 from hearth.domain.calendar import local_day
 from hearth.domain.errors import InvalidArgument, NotAnOperator
 from hearth.domain.members import CommunityProfile
-from hearth.handlers import keyboards, switches, texts
+from hearth.handlers import exit_survey_texts, keyboards, missions_texts, switches, texts
 from hearth.handlers.callbacks import StatsChoice
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
-from hearth.services import communities, reports
+from hearth.services import communities, exit_survey, missions, reports
 from hearth.services.ports import Clock, UnitOfWork
 
 _PERIODS = {"7d": 7, "30d": 30, "90d": 90}
@@ -97,4 +98,11 @@ async def _stats_text(uow: UnitOfWork, community: CommunityProfile, days: int, c
     """The figures of the ``days`` local days ending today, against the days before."""
     now = clock.now()
     today = local_day(now, community.timezone)
-    return texts.stats(await reports.insight(uow, community, last=today, days=days, now=now))
+    figures = texts.stats(await reports.insight(uow, community, last=today, days=days, now=now))
+    first = today - timedelta(days=days - 1)
+    left = await exit_survey.departures(uow, community, first=first, last=today)
+    lines = [figures, *exit_survey_texts.departures(left)]
+    activated = await missions.stats_figures(uow, community, first=first, last=today, now=now)
+    if activated is not None:
+        lines += missions_texts.activation(activated)
+    return "\n".join(lines)

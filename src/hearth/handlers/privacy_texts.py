@@ -25,8 +25,10 @@ def forget_me_explanation() -> str:
             _("• your first and last name (you will appear as “{name}”), your username and "
               "your Telegram language;").format(name=anonymous_name()),
             _("• your birthday and your wish to receive greetings;"),
-            _("• the tags the team and I gave you;"),
+            _("• the tags the team and I gave you, and your answers in /profile;"),
             _("• your written comments on events (your ratings stay, without a name);"),
+            _("• what you told the team with /feedback and their answers, your answers on "
+              "why you left a group, and the photos you sent as proof for honour boards;"),
             _("• your nudge settings (on or off, quiet hours) and the record of the nudges I "
               "sent you;"),
             _("• the text of the messages I already sent you, and of my past messages in "

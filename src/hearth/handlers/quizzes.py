@@ -19,7 +19,7 @@ from hearth.domain.quizzes import EXPLANATION_LIMIT
 from hearth.domain.schedules import InvalidSchedule
 from hearth.handlers import announcements_texts, quizzes_texts, texts
 from hearth.handlers.callbacks import CommunityChoice
-from hearth.handlers.filters import InPrivate, OperatorDirectory
+from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.people import is_group
 from hearth.handlers.personal import chosen_community, only_community
 from hearth.services import quizzes
@@ -37,7 +37,8 @@ ROW_ID_LIMIT = 2**63 - 1  # a BIGINT: a larger number names no schedule and must
 def build() -> Router:
     router = Router(name="quizzes")
     router.message.register(import_questions, Command("quiz_import"), F.document, InPrivate())
-    router.message.register(import_without_file, Command("quiz_import"), InPrivate())
+    # Non-operators' /quiz_import reaches the fallback's refusal (it is an operator command).
+    router.message.register(import_without_file, Command("quiz_import"), InPrivate(), IsOperator())
     router.message.register(quiz, Command("quiz"))
     router.callback_query.register(
         chosen, CommunityChoice.filter(F.action.in_({"quiz", "quiz_top", "quiz_topics"}))
@@ -166,7 +167,7 @@ async def _operate(
 ) -> None:
     assert message.from_user is not None
     if community is None or not is_group(message.chat):
-        await message.answer(texts.group_only(f"/quiz {words[0].lower()}"))
+        await message.answer(texts.group_only(f"quiz {words[0].lower()}"))
         return
     if not await operators.is_operator(bot, community.id, message.from_user.id):
         raise NotAnOperator()

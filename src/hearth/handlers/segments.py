@@ -16,7 +16,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from hearth.domain.calendar import local_day
 from hearth.domain.errors import InvalidArgument
 from hearth.domain.members import CommunityProfile, MemberProfile
-from hearth.domain.rfm import tag_slug
+from hearth.domain.profile import tag_named
 from hearth.domain.segments import ListKind, Selection
 from hearth.handlers import segments_keyboards as buttons
 from hearth.handlers import segments_texts as words
@@ -78,7 +78,7 @@ async def show_tagged(
     clock: Clock,
 ) -> None:
     arguments = (command.args or "").split()
-    name = tag_slug(arguments[0]) if len(arguments) == 1 else None
+    name = tag_named(arguments[0]) if len(arguments) == 1 else None
     if name is None:
         raise InvalidArgument(words.tagged_usage())
 

@@ -8,11 +8,12 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message, Update
 
 from hearth.domain.events import parse_attendance_payload
-from hearth.domain.members import Person
-from hearth.handlers import events, texts
+from hearth.domain.members import CommunityProfile, Person
+from hearth.handlers import events, missions, profile, referrals_texts, texts
 from hearth.handlers.filters import InPrivate
 from hearth.services import members
 from hearth.services.directory import Directory
+from hearth.services.members import StartResult
 from hearth.services.ports import Clock, UnitOfWork
 
 
@@ -62,7 +63,28 @@ async def start(
             communities=[community.title for community in result.communities],
         )
     )
-    if result.linked_community is not None:
-        await message.answer(texts.linked_to(result.linked_community.title))
+    linked = result.linked_community
+    if linked is not None:
+        await message.answer(texts.linked_to(linked.title))
+        if result.referral is not None:
+            inviter = result.inviter.first_name if result.inviter is not None else None
+            note = referrals_texts.after_invite(result.referral, inviter, linked.title)
+            if note is not None:
+                await message.answer(note)
     elif result.unknown_link:
         await message.answer(texts.unknown_link())
+    asked = _questionnaire_community(result)
+    if asked is not None:
+        await missions.show_checklist(message, uow, asked, person.id, clock.now())
+        await profile.offer(message, uow, asked, person.id)
+
+
+def _questionnaire_community(result: StartResult) -> CommunityProfile | None:
+    """The community whose questionnaire /start offers (once it is answered, never again):
+    the one a link named, if the member belongs to it; on a first start, their only one."""
+    if result.linked_community is not None:
+        ids = {community.id for community in result.communities}
+        return result.linked_community if result.linked_community.id in ids else None
+    if result.first_start and len(result.communities) == 1:
+        return result.communities[0]
+    return None

@@ -31,6 +31,8 @@ MEMBER_COMMANDS = (
     ("points", __("Your points, tier and points about to expire")),
     ("top", __("Leaderboard: /top [week|month|all]")),
     ("rewards", __("Rewards you can redeem with your points")),
+    ("draws", __("Lucky draws open now")),
+    ("draw", __("A lucky draw's winners and seed: /draw number")),
     ("quiz", __("Quizzes: /quiz to practise in private, /quiz top, /quiz topics")),
     ("events", __("Upcoming events: answer Going, Maybe or Can't go")),
     ("attend", __("Check in at an event on site: /attend CODE")),
@@ -38,6 +40,12 @@ MEMBER_COMMANDS = (
     ("announcements", __("Announcements in private too: /announcements on|off")),
     ("greetings", __("Anniversary and birthday greetings: /greetings on|off")),
     ("birthday", __("Your birthday for a greeting: /birthday MM-DD or /birthday off")),
+    ("feedback", __("Write to the team, in private: /feedback text")),
+    ("honour", __("Monthly honour boards: /honour [board] [YYYY-MM]")),
+    ("report", __("Report a value for an honour board: /report board value")),
+    ("me", __("You in your community: points, profile, friends you invited")),
+    ("profile", __("Your profile: car, city, interests — change or skip any answer")),
+    ("invite", __("Your personal invite link: friends who join earn you points")),
     ("settings", __("Your language, nudges and quiet hours")),
     ("forget_me", __("Erase your personal data (your points stay)")),
     ("help", __("What Hearth can do")),
@@ -59,6 +67,8 @@ OPERATOR_COMMANDS = (
     ("untag", __("Take a tag off: /untag @user|id tag")),
     ("tags", __("The community's tags and how many members carry each")),
     ("tagged", __("Members with a tag: /tagged tag")),
+    ("profile_questions", __("The questionnaire members answer in /profile (in private)")),
+    ("missions", __("Newcomer missions: the list, points, bonus, on or off (in private)")),
     ("export", __("A file of members, activity, points or events: /export members [csv|xlsx]")),
     ("forget", __("Erase a member's personal data at their request: /forget @user|id")),
     ("welcome", __("Greet newcomers in the group: /welcome on|off")),
@@ -70,6 +80,8 @@ OPERATOR_COMMANDS = (
     ("reward_archive", __("Withdraw a reward: /reward_archive number")),
     ("redemptions", __("Pending redemptions to fulfil or cancel")),
     ("codes", __("Import voucher codes: send a CSV with the caption /codes number")),
+    ("draw_new", __("New lucky draw: /draw_new winners cost|free YYYY-MM-DD HH:MM prize")),
+    ("draw_cancel", __("Cancel a lucky draw, refunding entries: /draw_cancel number")),
     ("event_new", __("New event: a short dialog in private, then publish it in the group")),
     ("event_edit", __("Change an event: /event_edit number field value")),
     ("event_cancel", __("Cancel an event and tell everyone registered: /event_cancel number")),
@@ -78,6 +90,9 @@ OPERATOR_COMMANDS = (
     ("announce", __("New announcement: text or photo, now or on a schedule (in private)")),
     ("announcements_list", __("Scheduled announcements: pause, resume or delete them")),
     ("outbox", __("Messages the bot queued, sent and could not deliver")),
+    ("inbox", __("Members' feedback: read, answer, close")),
+    ("reply", __("Answer feedback: /reply number text")),
+    ("honour_new", __("New honour board: /honour_new name unit=km approval=yes|no")),
     (
         "quiz_import",
         __("Add quiz questions: a YAML, CSV or JSON file with this caption; rounds: /quiz start"),
@@ -85,21 +100,44 @@ OPERATOR_COMMANDS = (
 )
 
 
+# Telegram takes at most 4,096 characters per message; a help page that grows past it is
+# sent as several messages, split between lines (the operators' commands start a new one).
+HELP_MESSAGE_LIMIT = 4000
+
+
 def help_text(*, is_operator: bool) -> str:
-    lines = [_("<b>Hearth</b> keeps this community lively and notices who takes part."), ""]
-    lines.append(_("<b>For members</b>"))
-    lines += [f"/{name} — {description}" for name, description in MEMBER_COMMANDS]
+    """The whole help page (what the in-bot /help sends, in one or more messages)."""
+    return "\n\n".join(help_messages(is_operator=is_operator))
+
+
+def help_messages(*, is_operator: bool) -> list[str]:
+    """/help as messages that each fit Telegram's limit."""
+    members = [_("<b>Hearth</b> keeps this community lively and notices who takes part."), ""]
+    members.append(_("<b>For members</b>"))
+    members += [f"/{name} — {description}" for name, description in MEMBER_COMMANDS]
+    privacy = _(
+        "Hearth counts who takes part (messages, replies, reactions) but never "
+        "stores what you write."
+    )
+    sections = [members]
     if is_operator:
-        lines += ["", _("<b>For operators</b>")]
-        lines += [f"/{name} — {description}" for name, description in OPERATOR_COMMANDS]
-    lines += [
-        "",
-        _(
-            "Hearth counts who takes part (messages, replies, reactions) but never "
-            "stores what you write."
-        ),
-    ]
-    return "\n".join(lines)
+        operators = [_("<b>For operators</b>")]
+        operators += [f"/{name} — {description}" for name, description in OPERATOR_COMMANDS]
+        sections.append(operators)
+    sections[-1] += ["", privacy]
+    return [chunk for lines in sections for chunk in _chunks(lines, HELP_MESSAGE_LIMIT)]
+
+
+def _chunks(lines: list[str], limit: int) -> list[str]:
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        if chunks[-1] and size + len(line) + 1 > limit:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(line)
+        size += len(line) + 1
+    return ["\n".join(chunk).strip("\n") for chunk in chunks]
 
 
 def start_private(*, name: str, first_start: bool, communities: list[str]) -> str:
@@ -403,6 +441,12 @@ def reason_label(reason: str) -> str:
         return _("refund")
     if reason == "event":
         return _("event attendance")
+    if reason == "referral":
+        return _("a friend you invited")
+    if reason == "mission":
+        return _("newcomer mission")
+    if reason == "mission-bonus":
+        return _("newcomer missions bonus")
     if reason == "comeback":
         return _("welcome-back gift")
     return quote(reason)

@@ -14,9 +14,11 @@ from hearth.scheduler.announcements import AnnouncementTimetable
 from hearth.scheduler.quizzes import QuizTimetable
 from hearth.services import (
     digest,
+    draws,
     engagement_recompute,
     events,
     greetings,
+    honour,
     nudges,
     points,
     reminders,
@@ -25,8 +27,10 @@ from hearth.services import (
 from hearth.services.ports import (
     Clock,
     DigestPost,
+    DrawNotices,
     EventNotices,
     Greeter,
+    HonourNotices,
     Notifier,
     NudgeSender,
     UnitOfWorkFactory,
@@ -138,6 +142,25 @@ async def send_nudges(uow_factory: UnitOfWorkFactory, sender: NudgeSender, clock
     return queued
 
 
+async def honour_boards(
+    uow_factory: UnitOfWorkFactory, notices: HonourNotices, clock: Clock
+) -> int:
+    """The finished month's honour boards in their groups, once each, from 10:00 local on
+    the 1st."""
+    posted = await honour.post_due_boards(uow_factory, notices, clock.now())
+    if posted:
+        log.info("queued %d honour boards", posted)
+    return posted
+
+
+async def close_draws(uow_factory: UnitOfWorkFactory, notices: DrawNotices, clock: Clock) -> int:
+    """Draw the winners of every draw whose closing time has come, and announce them."""
+    closed = await draws.close_due(uow_factory, notices, clock.now())
+    if closed:
+        log.info("closed %d lucky draws", closed)
+    return closed
+
+
 def build_scheduler(
     uow_factory: UnitOfWorkFactory,
     notifier: Notifier,
@@ -152,6 +175,8 @@ def build_scheduler(
     digest_schedule: Schedule | None = None,
     lifecycle_rules: LifecycleRules | None = None,
     nudge_sender: NudgeSender | None = None,
+    draw_notices: DrawNotices | None = None,
+    honour_notices: HonourNotices | None = None,
 ) -> AsyncIOScheduler:
     """The scheduler with Hearth's jobs (in memory: the database rows are the source of truth)."""
     scheduler = AsyncIOScheduler(
@@ -216,6 +241,22 @@ def build_scheduler(
             CronTrigger(minute="*/5"),
             args=(uow_factory, nudge_sender, clock),
             id="nudges.send",
+            replace_existing=True,
+        )
+    if honour_notices is not None:  # hourly; each board once, from 10:00 local on the 1st
+        scheduler.add_job(
+            honour_boards,
+            CronTrigger(minute=50),
+            args=(uow_factory, honour_notices, clock),
+            id="honour.boards",
+            replace_existing=True,
+        )
+    if draw_notices is not None:  # every minute: winners are drawn soon after the closing time
+        scheduler.add_job(
+            close_draws,
+            CronTrigger(minute="*"),
+            args=(uow_factory, draw_notices, clock),
+            id="draws.close",
             replace_existing=True,
         )
     # One job per announcement and per quiz schedule, rebuilt from the database.

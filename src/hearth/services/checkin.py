@@ -17,8 +17,8 @@ from hearth.domain.points import (
     expiry_of,
 )
 from hearth.domain.streaks import AlreadyCheckedIn, CheckinOutcome, check_in
-from hearth.services import points
-from hearth.services.ports import UnitOfWork
+from hearth.services import points, referrals
+from hearth.services.ports import ReferralNotices, UnitOfWork
 
 
 class CheckedInToday(AlreadyCheckedIn):
@@ -62,8 +62,13 @@ async def check_in_member(
     now: datetime,
     rules: PointsRules,
     update_id: int | None = None,
+    referral_notices: ReferralNotices | None = None,
 ) -> CheckinResult:
-    """Check a member in for today (community time). Raises CheckedInToday on a second try."""
+    """Check a member in for today (community time). Raises CheckedInToday on a second try.
+
+    A member's first check-in credits whoever invited them (``referrals.credit_inviter``),
+    who is told through ``referral_notices``.
+    """
     today = local_day(now, community.timezone)
     previous = await uow.checkins.latest(community.id, member_id)
     try:
@@ -107,6 +112,10 @@ async def check_in_member(
             )
         ]
     )
+    if outcome.first_ever:
+        await referrals.credit_inviter(
+            uow, community, member_id, rules=rules, now=now, notices=referral_notices
+        )
     tier = rules.tier_for(earned_before + sum(amount for _, amount in credits))
     if tier != tier_before:  # the check-in's own answer tells the member
         await uow.memberships.set_tier(community.id, member_id, tier.name)

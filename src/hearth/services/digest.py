@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,10 +21,12 @@ from hearth.domain.activity import PARTICIPATION_KINDS
 from hearth.domain.calendar import day_range
 from hearth.domain.cohorts import Movement, RetentionTable, week_label
 from hearth.domain.events import Event
+from hearth.domain.exit_survey import Departures
 from hearth.domain.lifecycle import Stage
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.domain.rfm import Segment
 from hearth.domain.schedules import Schedule, runs_between
+from hearth.services import exit_survey
 from hearth.services.cohorts import retention_table
 from hearth.services.ports import DigestPost, UnitOfWork, UnitOfWorkFactory
 from hearth.services.reports import Insight, insight
@@ -84,6 +86,7 @@ class Digest:
     declining: Listing  # became "declining" in the last 7 days
     upcoming: list[Upcoming]  # starting within 7 days of the moment it was made
     charts: DigestCharts
+    departures: Departures = field(default_factory=Departures)  # why members left, 7 days
 
     @property
     def week(self) -> str:
@@ -132,6 +135,9 @@ async def compose(
         declining=Listing(declining[0], tuple(declining[1])),
         upcoming=upcoming,
         charts=await chart_series(uow, community, today),
+        departures=await exit_survey.departures(
+            uow, community, first=since, last=today - timedelta(days=1)
+        ),
     )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from hearth.domain.activity import ActivityKind, ActivityRecord
 from hearth.domain.calendar import local_day
-from hearth.domain.deep_links import parse_community_payload
+from hearth.domain.deep_links import parse_community_payload, parse_referral_payload
 from hearth.domain.errors import UnsupportedLocale
 from hearth.domain.members import (
     ChatRole,
@@ -20,6 +20,8 @@ from hearth.domain.members import (
     join_outcome,
     leave_outcome,
 )
+from hearth.domain.referrals import ReferralOutcome
+from hearth.services import referrals
 from hearth.services.directory import Directory
 from hearth.services.ports import UnitOfWork
 
@@ -64,6 +66,7 @@ async def member_joined(
     outcome = join_outcome(await uow.memberships.get(community.id, person.id))
     if outcome is JoinOutcome.JOINED:
         await uow.memberships.add(community.id, person.id, role=role, now=at)
+        await referrals.joined(uow, community.id, person.id, at)
     elif outcome is JoinOutcome.REJOINED:
         await uow.memberships.rejoin(community.id, person.id, at)
     if outcome is not JoinOutcome.ALREADY_MEMBER:
@@ -108,6 +111,8 @@ class StartResult:
     linked_community: CommunityProfile | None
     unknown_link: bool  # the payload named a community Hearth does not serve
     communities: list[CommunityProfile]
+    referral: ReferralOutcome | None = None  # what opening a member's invite did
+    inviter: MemberProfile | None = None  # whose invite it was
 
 
 async def start_bot(
@@ -129,11 +134,25 @@ async def start_bot(
     uow.on_commit(lambda: directory.remember_member(member))
 
     linked: CommunityProfile | None = None
-    community_id = parse_community_payload(payload)
+    referral: ReferralOutcome | None = None
+    invite = parse_referral_payload(payload)
+    community_id = invite[0] if invite is not None else parse_community_payload(payload)
     if community_id is not None:
         found = await uow.communities.get(community_id)
         if found is not None and found.active:
             linked = found
+            if invite is not None:
+                known = before.started_bot or (
+                    await uow.memberships.get(found.id, person.id) is not None
+                )
+                referral = await referrals.record(
+                    uow,
+                    community=found,
+                    referrer_id=invite[1],
+                    person_id=person.id,
+                    known=known,
+                    now=at,
+                )
             await record_activity(uow, found, person.id, ActivityKind.START, at, update_id)
     return StartResult(
         member=member,
@@ -141,6 +160,8 @@ async def start_bot(
         linked_community=linked,
         unknown_link=bool(payload) and linked is None,
         communities=await uow.memberships.communities_of(person.id),
+        referral=referral,
+        inviter=None if invite is None or referral is None else await uow.members.get(invite[1]),
     )
 
 

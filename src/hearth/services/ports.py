@@ -5,17 +5,28 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hearth.domain.activity import ActivityKind, ActivityRecord
 from hearth.domain.announcements import Announcement, NewAnnouncement, RunStatus
 from hearth.domain.cohorts import CohortCounts, Movement
 from hearth.domain.delivery import OutboxCounts, OutboxStatus, OutgoingMessage, QueuedMessage
+from hearth.domain.draws import Draw, DrawStatus, Entry, NewDraw
 from hearth.domain.engagement import MemberFacts, MemberStanding
 from hearth.domain.events import Event, EventDraft, RsvpCounts, RsvpStatus
+from hearth.domain.exit_survey import Departures, ExitReason
 from hearth.domain.exports import LedgerEntry
+from hearth.domain.feedback import FeedbackDraft, FeedbackItem, FeedbackLine, FeedbackStatus
 from hearth.domain.greetings import Birthday, Greeting, GreetingCandidate
+from hearth.domain.honour import (
+    Board,
+    HonourMetric,
+    HonourReport,
+    MetricDraft,
+    NewReport,
+    ReportStatus,
+)
 from hearth.domain.lifecycle import LifecycleRules, Stage, StageChange, StageState
 from hearth.domain.members import (
     ChatRole,
@@ -25,6 +36,7 @@ from hearth.domain.members import (
     MembershipView,
     Person,
 )
+from hearth.domain.missions import Mission, Programme
 from hearth.domain.nudges import (
     Candidate,
     Decision,
@@ -39,6 +51,7 @@ from hearth.domain.nudges import (
     SkipReason,
 )
 from hearth.domain.points import ExpiringLot, LedgerLine, Lot, NewEntry, ReminderTarget, Tier
+from hearth.domain.profile import ProfileQuestion
 from hearth.domain.quizzes import (
     AnswerLine,
     PostedPoll,
@@ -50,6 +63,7 @@ from hearth.domain.quizzes import (
     RoundStatus,
     StoredAnswer,
 )
+from hearth.domain.referrals import Referral, ReferralCounts
 from hearth.domain.rewards import NewReward, Redemption, RedemptionLine, RedemptionStatus, Reward
 from hearth.domain.rfm import Segment
 from hearth.domain.segments import MemberRecord, Selection, StandingsSummary
@@ -512,7 +526,7 @@ class OutboxRepository(Protocol):
         """Queue a message, or refresh the payload of the unsent one with the same key."""
         ...
 
-    async def due(self, now: datetime, limit: int) -> list[QueuedMessage]:
+    async def due(self, now: datetime, limit: int, lease: timedelta = ...) -> list[QueuedMessage]:
         """Lease due messages to this worker (others skip them until the lease runs out)."""
         ...
 
@@ -921,6 +935,10 @@ class PrivacyRepository(Protocol):
 
     async def delete_greeting_opt_ins(self, member_id: int) -> int: ...
 
+    async def delete_profile_answers(self, member_id: int) -> int:
+        """The member's answers to the profile questionnaire (tags ``key:option``)."""
+        ...
+
     async def delete_operator_tags(self, member_id: int) -> int: ...
 
     async def clear_automatic_tags(self, member_id: int) -> int: ...
@@ -945,6 +963,18 @@ class PrivacyRepository(Protocol):
 
     async def delete_nudges(self, member_id: int) -> int:
         """Every nudge decision about the member, in every community."""
+        ...
+
+    async def delete_feedback_items(self, member_id: int) -> int:
+        """What the member told the team (/feedback) and the answers."""
+        ...
+
+    async def clear_exit_answers(self, member_id: int) -> int:
+        """Blank the member's exit survey answers (that they were asked stays)."""
+        ...
+
+    async def clear_honour_photos(self, member_id: int) -> int:
+        """The photos the member sent as proof for honour boards (the values stay)."""
         ...
 
 
@@ -1040,6 +1070,42 @@ class CohortRepository(Protocol):
         ...
 
 
+class ProfileRepository(Protocol):
+    """A community's questionnaire (the answers are member tags). Never commits."""
+
+    async def questions(self, community_id: int) -> list[ProfileQuestion] | None:
+        """The questions asked, in order; None when the community never changed them."""
+        ...
+
+    async def save(
+        self, community_id: int, questions: Sequence[ProfileQuestion], now: datetime
+    ) -> None:
+        """Store ``questions`` as the community's whole questionnaire, in this order."""
+        ...
+
+
+class ReferralRepository(Protocol):
+    """Which member's invite brought which friend to a community. Never commits."""
+
+    async def add(self, referral: Referral) -> bool:
+        """Record a referral; False when the friend was referred to the community before."""
+        ...
+
+    async def get(self, community_id: int, referred_id: int) -> Referral | None: ...
+
+    async def mark_joined(self, community_id: int, referred_id: int, at: datetime) -> bool:
+        """The friend joined the group (the first join counts); False if not referred."""
+        ...
+
+    async def mark_credited(
+        self, community_id: int, referred_id: int, points: int, at: datetime
+    ) -> bool:
+        """The inviter earned ``points`` for the friend; False if that was done already."""
+        ...
+
+    async def counts(self, community_id: int, referrer_id: int) -> ReferralCounts: ...
+
+
 class AttachmentRepository(Protocol):
     """Files outbox messages refer to by id (digest charts). Never commits."""
 
@@ -1050,6 +1116,178 @@ class AttachmentRepository(Protocol):
         ...
 
     async def purge(self, before: datetime) -> int: ...
+
+
+class FeedbackBoxRepository(Protocol):
+    """What members told the team (/feedback) and the operators' answers. Never commits."""
+
+    async def add(
+        self, community_id: int, member_id: int, draft: FeedbackDraft, now: datetime
+    ) -> FeedbackItem | None:
+        """Store an open item; None when the member's message was stored already."""
+        ...
+
+    async def by_message(self, member_id: int, message_id: int) -> FeedbackItem | None: ...
+
+    async def get(self, item_id: int) -> FeedbackItem | None: ...
+
+    async def sent_since(self, member_id: int, since: datetime) -> list[datetime]:
+        """When the member's items (in every community) were stored, after ``since``."""
+        ...
+
+    async def open_items(self, community_id: int, offset: int, limit: int) -> list[FeedbackLine]:
+        """Open items, newest first."""
+        ...
+
+    async def count_open(self, community_id: int) -> int: ...
+
+    async def settle(
+        self,
+        item_id: int,
+        *,
+        becomes: FeedbackStatus,
+        reply: str | None,
+        actor_id: int,
+        now: datetime,
+    ) -> FeedbackItem | None:
+        """Answer or close an open item; None when it was not open (any more)."""
+        ...
+
+
+class ExitSurveyRepository(Protocol):
+    """The question to members who left, once per member and community. Never commits."""
+
+    async def claim(self, community_id: int, member_id: int, now: datetime) -> bool:
+        """Record that the member is asked now; False when they were asked before, ever."""
+        ...
+
+    async def answer(
+        self, community_id: int, member_id: int, reason: ExitReason, now: datetime
+    ) -> bool:
+        """Store the reason; False when the member was never asked about this community."""
+        ...
+
+    async def add_comment(self, community_id: int, member_id: int, comment: str) -> bool: ...
+
+    async def departures(self, community_id: int, start: datetime, end: datetime) -> Departures:
+        """The questions asked within [start, end) and the reasons given."""
+        ...
+
+
+class HonourRepository(Protocol):
+    """Honour metrics, the members' reports and the boards' sums. Never commits."""
+
+    async def add_metric(
+        self, community_id: int, draft: MetricDraft, *, actor_id: int, now: datetime
+    ) -> HonourMetric | None:
+        """Store a metric; None when the community has one by that name."""
+        ...
+
+    async def metric(self, metric_id: int) -> HonourMetric | None: ...
+
+    async def metrics(self, community_ids: list[int]) -> list[HonourMetric]:
+        """The active metrics of these communities."""
+        ...
+
+    async def add_report(self, report: NewReport, now: datetime) -> HonourReport | None:
+        """Store a report; None when the member's message was stored already."""
+        ...
+
+    async def report(self, report_id: int) -> HonourReport | None: ...
+
+    async def report_by_message(self, member_id: int, message_id: int) -> HonourReport | None: ...
+
+    async def reported_since(self, member_id: int, since: datetime) -> list[datetime]: ...
+
+    async def decide(
+        self, report_id: int, *, becomes: ReportStatus, actor_id: int, now: datetime
+    ) -> HonourReport | None:
+        """Approve or reject a pending report; None when it was not pending (any more)."""
+        ...
+
+    async def totals(self, metric_id: int, month: str, limit: int) -> list[tuple[int, str, int]]:
+        """(member id, first name, sum of approved amounts) of one month, highest first."""
+        ...
+
+
+class DrawsRepository(Protocol):
+    """Lucky draws and their entries. Never commits."""
+
+    async def add(
+        self, community_id: int, draw: NewDraw, *, actor_id: int | None, now: datetime
+    ) -> Draw: ...
+
+    async def get(self, draw_id: int) -> Draw | None: ...
+
+    async def open_in(self, community_id: int) -> list[Draw]:
+        """The community's open draws, closing soonest first."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[int]:
+        """Ids of open draws whose closing time has come, earliest first."""
+        ...
+
+    async def count_in(self, draw_id: int, now: datetime) -> Draw | None:
+        """Count one more entry if the draw is open and not past its closing time (locks
+        its row until the transaction ends); None otherwise."""
+        ...
+
+    async def add_entry(self, draw_id: int, member_id: int, cost: int, now: datetime) -> bool:
+        """Store the member's entry; False when they entered before."""
+        ...
+
+    async def entered(self, member_id: int, draw_ids: Collection[int]) -> set[int]:
+        """Which of these draws the member entered."""
+        ...
+
+    async def entries_of(self, draw_id: int) -> list[Entry]:
+        """Every entry of a draw, by member id."""
+        ...
+
+    async def settle(self, draw_id: int, becomes: DrawStatus, now: datetime) -> Draw | None:
+        """Close or cancel an open draw (locks its row); None when it was not open."""
+        ...
+
+    async def record_result(self, draw_id: int, seed: int, winners: Sequence[int]) -> None:
+        """Store the seed and each winner's rank, in the order drawn."""
+        ...
+
+    async def active_since(self, community_id: int, member_id: int, since: datetime) -> bool:
+        """Whether the member took part in the community at or after ``since``."""
+        ...
+
+
+class MissionRepository(Protocol):
+    """Newcomer missions: each community's programme and what newcomers did. Never commits."""
+
+    async def programme(self, community_id: int) -> Programme:
+        """The community's programme: its operators' or, until they change it, the default."""
+        ...
+
+    async def save(self, community_id: int, programme: Programme, now: datetime) -> None: ...
+
+    async def newcomers(
+        self, community_id: int, member_ids: Collection[int], since: datetime
+    ) -> dict[int, datetime]:
+        """When each current member of ``member_ids`` joined, for those seen joining at or
+        after ``since``."""
+        ...
+
+    async def completions(
+        self, community_id: int, member_ids: Collection[int]
+    ) -> dict[int, dict[Mission, datetime]]: ...
+
+    async def complete(
+        self, community_id: int, member_id: int, mission: Mission, at: datetime
+    ) -> bool:
+        """Record a completion; False when the mission was done before."""
+        ...
+
+    async def joined_between(
+        self, community_id: int, start: datetime, end: datetime
+    ) -> list[tuple[datetime, dict[Mission, datetime]]]:
+        """(joined at, missions done) of the members seen joining in [start, end)."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -1127,6 +1365,27 @@ class UnitOfWork(Protocol):
     @property
     def nudges(self) -> NudgeRepository: ...
 
+    @property
+    def profile(self) -> ProfileRepository: ...
+
+    @property
+    def referrals(self) -> ReferralRepository: ...
+
+    @property
+    def draws(self) -> DrawsRepository: ...
+
+    @property
+    def feedback_box(self) -> FeedbackBoxRepository: ...
+
+    @property
+    def exit_surveys(self) -> ExitSurveyRepository: ...
+
+    @property
+    def honour(self) -> HonourRepository: ...
+
+    @property
+    def missions(self) -> MissionRepository: ...
+
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
@@ -1170,6 +1429,38 @@ class Notifier(Protocol):
         member: MemberProfile,
         community: CommunityProfile,
         tier: Tier,
+    ) -> bool: ...
+
+
+class ReferralNotices(Protocol):
+    """Tells an inviter in private, through the outbox of the caller's transaction, that a
+    friend they invited joined and earned them points; True when the message was new."""
+
+    async def credited(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        referrer: MemberProfile,
+        community: CommunityProfile,
+        friend: str,
+        points: int,
+    ) -> bool: ...
+
+
+class MissionNotices(Protocol):
+    """Tells a newcomer in private, through the outbox of the caller's transaction, that they
+    did a mission (and earned the bonus, when ``bonus`` > 0); True when the message was new."""
+
+    async def completed(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        mission: Mission,
+        points: int,
+        remaining: int,
+        bonus: int,
     ) -> bool: ...
 
 
@@ -1240,6 +1531,64 @@ class EventNotices(Protocol):
         community: CommunityProfile,
         event: Event,
     ) -> bool: ...
+
+
+class DrawNotices(Protocol):
+    """What the lucky draws write on their own initiative, queued in the outbox of the
+    caller's transaction under the decision's ``key``: group messages in the community's
+    language, private ones in the member's. Each returns True when the message was new."""
+
+    async def announce(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        draw: Draw,
+        community: CommunityProfile,
+        event_title: str | None,
+    ) -> bool:
+        """The new draw in the group, with its Enter button (``event_title``: the event
+        its entrants must have attended)."""
+        ...
+
+    async def results(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        draw: Draw,
+        community: CommunityProfile,
+        winners: Sequence[tuple[int, str]],
+    ) -> bool:
+        """The winners (member id, first name), in the order drawn, in the group."""
+        ...
+
+    async def won(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        draw: Draw,
+    ) -> bool:
+        """A winner, told in private."""
+        ...
+
+    async def cancelled(
+        self, uow: UnitOfWork, key: str, draw: Draw, community: CommunityProfile
+    ) -> bool:
+        """The draw is off, in the group."""
+        ...
+
+    async def refunded(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        draw: Draw,
+        refund: int,
+    ) -> bool:
+        """An entrant of a cancelled draw, told in private (``refund`` points back; 0: free)."""
+        ...
 
 
 class Announcer(Protocol):
@@ -1342,6 +1691,78 @@ class DigestPost(Protocol):
     ) -> int:
         """Queue the digest, text and charts, for each recipient in the outbox of ``uow``
         under ``digest.digest_key``; how many recipients' copies were new."""
+        ...
+
+
+class FeedbackNotices(Protocol):
+    """Tells operators that feedback waits and members what the operators answered, in
+    each reader's language, queued in the outbox of the caller's transaction."""
+
+    async def operators(self, community: CommunityProfile) -> list[int]:
+        """The user ids of the community's operators (may ask Telegram: call it before
+        writing anything, since a request commits the open transaction)."""
+        ...
+
+    async def feedback_waiting(
+        self, uow: UnitOfWork, community: CommunityProfile, operator: MemberProfile, waiting: int
+    ) -> None:
+        """Queue the operator's note that ``waiting`` items are open; the notes of a few
+        minutes become one message (the latest count wins)."""
+        ...
+
+    async def answered(
+        self,
+        uow: UnitOfWork,
+        item: FeedbackItem,
+        member: MemberProfile,
+        community: CommunityProfile,
+    ) -> bool:
+        """Queue the operators' answer (``item.reply``) to the member, once per item."""
+        ...
+
+
+class ExitSurveyAsker(Protocol):
+    """Queues the exit survey's question in the member's language."""
+
+    async def ask(
+        self, uow: UnitOfWork, key: str, member: MemberProfile, community: CommunityProfile
+    ) -> bool: ...
+
+
+class HonourNotices(Protocol):
+    """Reports to review for operators, decisions for members, boards for the group."""
+
+    async def operators(self, community: CommunityProfile) -> list[int]:
+        """As ``FeedbackNotices.operators``."""
+        ...
+
+    async def review(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        operator: MemberProfile,
+        community: CommunityProfile,
+        metric: HonourMetric,
+        report: HonourReport,
+        reporter: str,
+    ) -> bool:
+        """Queue a pending report (its photo too) with Approve / Reject for one operator."""
+        ...
+
+    async def decided(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        metric: HonourMetric,
+        report: HonourReport,
+    ) -> bool: ...
+
+    async def board(
+        self, uow: UnitOfWork, key: str, community: CommunityProfile, board: Board
+    ) -> bool:
+        """Queue a finished month's board for the group."""
         ...
 
 

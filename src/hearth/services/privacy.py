@@ -4,17 +4,19 @@ A member asks for it themselves (``/forget_me``) or through an operator (``/forg
 erasure is global — a member is one person across communities — and audited.
 
 Erased: first and last name (the first name becomes an anonymous one), username, Telegram
-language, the birthday, greeting opt-ins, operator and automatic tags, the comments of event
-feedback, their nudge choice (on or off, quiet hours) and every nudge decision about them
-(the nudge report no longer counts them), the text of the private messages already
-delivered to them, and of the delivered messages of their communities that named them (a
-quiz round's results, a digest).
-Kept: the points ledger and balances, activity rows, check-ins, RSVPs, attendance, ratings
-and quiz answers — they hold no personal text, and every total, board and report built on
-them reads the same afterwards (the reason an operator typed for a grant, and the audit
-log, are the operators' own records and stay as written). Their chosen language,
-reminders and reachability stay too: they are how the member asked to be treated, not
-data about them.
+language, the birthday, greeting opt-ins, operator and automatic tags, their answers to the
+profile questionnaire (tags too), the comments of event feedback, their nudge choice (on or
+off, quiet hours) and every nudge decision about them (the nudge report no longer counts
+them), the text of the private messages already delivered to them, and of the delivered
+messages of their communities that named them (a quiz round's results, a digest), what they
+told the team through /feedback (with the answers), their exit survey answers and the photos
+sent as proof for honour boards.
+Kept: the points ledger and balances, activity rows, check-ins, RSVPs, attendance, ratings,
+quiz answers and referrals (whose invite brought whom) — they hold no personal text, and
+every total, board and report built on them reads the same afterwards (the reason an
+operator typed for a grant, and the audit log, are the operators' own records and stay as
+written). Their chosen language, reminders and reachability stay too: they are how the
+member asked to be treated, not data about them.
 
 Private messages still queued are delivered as planned (a reminder the member asked for
 should not silently vanish); once sent, a later erasure blanks them like the others.
@@ -48,6 +50,10 @@ class Erasure:
     nudges: int  # nudge decisions about the member (the nudge report counts them no more)
     messages: int  # private messages to the member
     mentions: int  # other messages of their communities that named them
+    feedback_items: int = 0  # what they told the team (/feedback) and the answers
+    exit_answers: int = 0  # why they left (that they were asked stays: never asked twice)
+    honour_photos: int = 0  # photos sent as proof for honour boards (the values stay)
+    profile_answers: int = 0  # their answers to the profile questionnaire
 
 
 def mention_forms(names: Iterable[str]) -> list[str]:
@@ -80,6 +86,7 @@ async def forget(
         member=await privacy.anonymise(member_id, name=anonymous_name, now=now),
         birthday=await privacy.delete_birthday(member_id),
         greeting_opt_ins=await privacy.delete_greeting_opt_ins(member_id),
+        profile_answers=await privacy.delete_profile_answers(member_id),  # before the tags
         operator_tags=await privacy.delete_operator_tags(member_id),
         automatic_tags=await privacy.clear_automatic_tags(member_id),
         feedback_comments=await privacy.clear_feedback_comments(member_id),
@@ -87,6 +94,9 @@ async def forget(
         nudges=await privacy.delete_nudges(member_id),
         messages=await privacy.blank_delivered_messages(member_id),
         mentions=await privacy.blank_delivered_mentions(member_id, names),
+        feedback_items=await privacy.delete_feedback_items(member_id),
+        exit_answers=await privacy.clear_exit_answers(member_id),
+        honour_photos=await privacy.clear_honour_photos(member_id),
     )
     await uow.audit.record(
         actor_id=actor_id,

@@ -169,13 +169,14 @@ async def _audit(
 
 
 # A tag travels in a button's callback data (at most 64 bytes in all): a long one (in
-# bytes: Chinese takes three per character) travels as "#" and a digest of it instead.
+# bytes: Chinese takes three per character), or a questionnaire answer (``city:shanghai``,
+# whose colon separates callback fields), travels as "#" and a digest of it instead.
 INLINE_TAG_BYTES = 30
 
 
 def tag_reference(name: str) -> str:
     """What a button carries for a tag: the tag itself if short, else "#" + a digest."""
-    if len(name.encode()) <= INLINE_TAG_BYTES:
+    if len(name.encode()) <= INLINE_TAG_BYTES and ":" not in name:
         return name
     return "#" + hashlib.sha256(name.encode()).hexdigest()[:12]
 

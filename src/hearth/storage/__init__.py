@@ -3,11 +3,18 @@
 # Every table joins the metadata whichever storage module is imported first.
 from hearth.storage import (  # noqa: F401
     announcements,
+    draws,
     engagement,
     events,
+    exit_survey,
+    feedback_box,
+    honour,
+    missions,
     nudges,
     outbox,
+    profile,
     quizzes,
+    referrals,
     rewards,
     tables,
 )

@@ -58,6 +58,7 @@ from hearth.domain.nudges import (
     habitual_hour,
     member_returns,
 )
+from hearth.domain.profile import answered_values
 from hearth.domain.quizzes import TopicBook, TopicRecord
 from hearth.domain.rfm import tag_slug
 from hearth.storage import tables
@@ -65,6 +66,7 @@ from hearth.storage.engagement import MembershipStageRow
 from hearth.storage.events import EventRow
 from hearth.storage.quizzes import QuestionRow, QuizAnswerRow
 from hearth.storage.repositories import _as_date, _Repository, _table, insert_ignoring_duplicates
+from hearth.storage.tags import SqlTagRepository
 from hearth.storage.types import BigId, UTCDateTime
 
 
@@ -531,10 +533,11 @@ class SqlNudgeRepository(_Repository):
         expiring = await self._expiring(community_id, ids, timezone, now)
         topics = await self._practice_topics(community_id, ids)
         events = await self._upcoming_events(community_id, now)
+        interests = await self._answered(community_id, ids) if events else {}
         found: dict[int, NudgeFacts] = {}
         for member_id in ids:
             points, expiring_on = expiring.get(member_id, (0, None))
-            event, matches = _event_for(events, tags[member_id])
+            event, matches = _event_for(events, [*tags[member_id], *interests.get(member_id, ())])
             facts = NudgeFacts(
                 best_streak=streaks.get(member_id, 0),
                 expiring_points=points,
@@ -545,6 +548,16 @@ class SqlNudgeRepository(_Repository):
             )
             if facts != NudgeFacts():
                 found[member_id] = facts
+        return found
+
+    async def _answered(self, community_id: int, ids: Sequence[int]) -> dict[int, list[str]]:
+        """Per member: what they chose in the questionnaire (``city:shanghai`` → shanghai),
+        which an event of that type matches as an interest does."""
+        tags = SqlTagRepository(self.session, self.dialect)
+        found: dict[int, list[str]] = {}
+        for chunk in _chunks(ids):
+            for member_id, own in (await tags.of_members(community_id, chunk)).items():
+                found[member_id] = answered_values(own)
         return found
 
     async def _best_streaks(self, community_id: int, ids: Sequence[int]) -> dict[int, int]:

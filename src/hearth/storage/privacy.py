@@ -15,10 +15,14 @@ from sqlalchemy import delete, or_, select, update
 from sqlmodel import col
 
 from hearth.domain.delivery import OutboxStatus
+from hearth.domain.profile import SEPARATOR
 from hearth.storage import tables
 from hearth.storage.engagement import MembershipStageRow
 from hearth.storage.events import FeedbackRow
+from hearth.storage.exit_survey import ExitSurveyRow
+from hearth.storage.feedback_box import FeedbackItemRow
 from hearth.storage.greetings import GreetingOptIn, MemberBirthday
+from hearth.storage.honour import HonourReportRow
 from hearth.storage.nudges import NudgePreferenceRow, NudgeRow
 from hearth.storage.outbox import OutboxRow
 from hearth.storage.repositories import _Repository
@@ -67,6 +71,16 @@ class SqlPrivacyRepository(_Repository):
             delete(GreetingOptIn).where(col(GreetingOptIn.member_id) == member_id)
         )
 
+    async def delete_profile_answers(self, member_id: int) -> int:
+        """The member's answers to the profile questionnaire, in every community: their
+        tags with a question's key (``city:shanghai``; an operator's tag has no colon)."""
+        return await self._count(
+            delete(MemberTagRow).where(
+                col(MemberTagRow.member_id) == member_id,
+                col(MemberTagRow.tag).contains(SEPARATOR, autoescape=True),
+            )
+        )
+
     async def delete_operator_tags(self, member_id: int) -> int:
         """The operators' tags on the member, in every community."""
         return await self._count(
@@ -112,6 +126,37 @@ class SqlPrivacyRepository(_Repository):
     async def delete_nudges(self, member_id: int) -> int:
         """Every nudge decision about the member (planned, sent, held out, skipped)."""
         return await self._count(delete(NudgeRow).where(col(NudgeRow.member_id) == member_id))
+
+    async def delete_feedback_items(self, member_id: int) -> int:
+        """What the member told the team (/feedback), with the operators' answers."""
+        return await self._count(
+            delete(FeedbackItemRow).where(col(FeedbackItemRow.member_id) == member_id)
+        )
+
+    async def clear_exit_answers(self, member_id: int) -> int:
+        """Blank the exit survey answers; the rows stay so that nobody is asked twice."""
+        return await self._count(
+            update(ExitSurveyRow)
+            .where(
+                col(ExitSurveyRow.member_id) == member_id,
+                or_(
+                    col(ExitSurveyRow.reason).is_not(None),
+                    col(ExitSurveyRow.comment).is_not(None),
+                ),
+            )
+            .values(reason=None, comment=None, answered_at=None)
+        )
+
+    async def clear_honour_photos(self, member_id: int) -> int:
+        """The photos sent as proof with honour reports (the values stay on the boards)."""
+        return await self._count(
+            update(HonourReportRow)
+            .where(
+                col(HonourReportRow.member_id) == member_id,
+                col(HonourReportRow.photo).is_not(None),
+            )
+            .values(photo=None)
+        )
 
     async def names(self, member_id: int) -> list[str]:
         """The member's first name and username as stored (what other messages name them by)."""

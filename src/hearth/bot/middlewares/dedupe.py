@@ -56,7 +56,7 @@ class RecentUpdates:
 # Telegram stops re-delivering an update after a day; a worker that died mid-update gives
 # its claim back after the lease, so that Telegram's retry is handled by another worker.
 SHARED_WINDOW_SECONDS = 24 * 3600
-SHARED_LEASE_SECONDS = 60
+SHARED_LEASE_SECONDS = 30  # under the 55 s after which aiogram answers the webhook anyway
 
 
 class SharedUpdateClaims:
