@@ -62,7 +62,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -90,6 +89,7 @@ from hearth.domain.delivery import Priority
 from hearth.domain.members import Person
 from hearth.simulate import updates
 from hearth.simulate.botapi import BotApiStandIn, RateLimits
+from hearth.simulate.worker_processes import children, free_port, serving
 from hearth.storage import tables  # noqa: F401 - registers every table on the metadata
 from hearth.storage.engine import create_engine, unit_of_work_factory
 from hearth.storage.migrate import upgrade_database
@@ -293,41 +293,6 @@ async def open_loop(url: str, bodies: list[bytes], rate: float) -> Posted:
 # ---------------------------------------------------------------------------- the workers
 
 
-def children(parent: int) -> set[int]:
-    """Live (not zombie) child processes of ``parent``."""
-    found: set[int] = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:  # gone meanwhile
-            continue
-        state, ppid = stat.rpartition(")")[2].split()[:2]
-        if int(ppid) == parent and state != "Z":
-            found.add(int(entry))
-    return found
-
-
-def listening_sockets(port: int) -> set[str]:
-    """``socket:[inode]`` of every socket listening on ``port``."""
-    found: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                local, state, inode = fields[1], fields[3], fields[9]
-                if state == "0A" and int(local.rpartition(":")[2], 16) == port:
-                    found.add(f"socket:[{inode}]")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class Deployment:
     """`hearth run --workers N` as a subprocess, its worker processes and its endpoints."""
 
@@ -349,16 +314,7 @@ class Deployment:
 
     def serving(self) -> set[int]:
         """Worker processes listening on the webhook port."""
-        sockets = listening_sockets(self.port)
-        serving: set[int] = set()
-        for pid in self.worker_pids():
-            with suppress(OSError):
-                for fd in os.listdir(f"/proc/{pid}/fd"):
-                    with suppress(OSError):
-                        if os.readlink(f"/proc/{pid}/fd/{fd}") in sockets:
-                            serving.add(pid)
-                            break
-        return serving
+        return serving(self.worker_pids(), self.port)
 
     async def get(self, path: str) -> tuple[int, str]:
         async with (

@@ -23,7 +23,6 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import sys
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -46,6 +45,7 @@ from hearth.domain.delivery import OutboxStatus
 from hearth.domain.members import Person
 from hearth.simulate import updates
 from hearth.simulate.botapi import BotApiStandIn
+from hearth.simulate.worker_processes import children, free_port, serving
 from hearth.storage.engine import create_engine, unit_of_work_factory
 from hearth.storage.migrate import alembic_config
 from tests.conftest import POSTGRES_URL, REDIS_URL, fresh_schema
@@ -75,41 +75,6 @@ FIRST_CHECKIN_REPLY = "checked in! Open Hearth in private"
 # ------------------------------------------------------------------------ worker processes
 
 
-def children(parent: int) -> set[int]:
-    """Live (not zombie) child processes of ``parent``."""
-    found: set[int] = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:  # gone meanwhile
-            continue
-        state, ppid = stat.rpartition(")")[2].split()[:2]
-        if int(ppid) == parent and state != "Z":
-            found.add(int(entry))
-    return found
-
-
-def listening_sockets(port: int) -> set[str]:
-    """``socket:[inode]`` of every socket listening on ``port``."""
-    found: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                local, state, inode = fields[1], fields[3], fields[9]
-                if state == "0A" and int(local.rpartition(":")[2], 16) == port:
-                    found.add(f"socket:[{inode}]")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def wait_until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 180) -> None:
     """Wait (generously) for a condition another process makes true."""
     try:
@@ -133,16 +98,7 @@ class Workers:
 
     def serving(self) -> set[int]:
         """Worker processes listening on the webhook port (started up and taking updates)."""
-        sockets = listening_sockets(self.port)
-        serving: set[int] = set()
-        for pid in children(self.process.pid):
-            with suppress(OSError):
-                for fd in os.listdir(f"/proc/{pid}/fd"):
-                    with suppress(OSError):
-                        if os.readlink(f"/proc/{pid}/fd/{fd}") in sockets:
-                            serving.add(pid)
-                            break
-        return serving
+        return serving(children(self.process.pid), self.port)
 
     async def health(self) -> tuple[int, dict[str, Any]]:
         """``/healthz`` of whichever worker the kernel hands the connection to."""

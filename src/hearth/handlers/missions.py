@@ -27,13 +27,13 @@ from hearth.handlers.callbacks import CHAT_ID_LIMIT, CommunityChoice
 from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InGroup, InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import community_or_picker, picker_button
+from hearth.handlers.remembered_community import RememberedCommunity
 from hearth.handlers.replies import redirect, replace_message
 from hearth.services import missions
 from hearth.services.ports import Clock, UnitOfWork
 
 ACTION = "missions"  # the community picker's buttons
-_CHOSEN = "missions_community"  # the community picked last, in the operator's state
+_PICKED = RememberedCommunity(action=ACTION, key="missions_community")
 
 
 class MissionEdit(CallbackData, prefix="ms1"):
@@ -82,7 +82,7 @@ async def manage(
 ) -> None:
     if person is None:
         return
-    community = await _community(message, bot, uow, operators, state, person.id)
+    community = await _PICKED.recall(message, bot, uow, operators, state, person.id)
     if community is None:
         return
     arguments = (command.args or "").split()
@@ -126,24 +126,6 @@ async def _change(
     raise InvalidArgument(words.usage())
 
 
-async def _community(
-    message: Message,
-    bot: Bot,
-    uow: UnitOfWork,
-    operators: OperatorDirectory,
-    state: FSMContext,
-    operator_id: int,
-) -> CommunityProfile | None:
-    """The community picked last (if the operator still operates it), their only one, or
-    None after showing a picker."""
-    picked = (await state.get_data()).get(_CHOSEN)
-    if isinstance(picked, int):
-        for community in await operators.operated(bot, uow, operator_id):
-            if community.id == picked:
-                return community
-    return await community_or_picker(message, bot, uow, operators, picker_button(ACTION))
-
-
 async def missions_of(
     query: CallbackQuery,
     callback_data: CommunityChoice,
@@ -152,11 +134,11 @@ async def missions_of(
     operators: OperatorDirectory,
     state: FSMContext,
 ) -> None:
-    chosen = await chosen_operated_community(query, bot, uow, operators, callback_data.community_id)
-    if chosen is None:
+    community = await _PICKED.remember(
+        query, bot, uow, operators, state, callback_data.community_id
+    )
+    if community is None:
         return
-    community, _shown = chosen
-    await state.update_data({_CHOSEN: community.id})
     programme = await missions.programme_of(uow, community)
     await query.answer()
     await replace_message(

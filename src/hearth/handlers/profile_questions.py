@@ -19,14 +19,13 @@ from hearth.handlers import profile_texts as words
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InGroup, InPrivate, IsOperator, OperatorDirectory
-from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import community_or_picker, picker_button
+from hearth.handlers.remembered_community import RememberedCommunity
 from hearth.handlers.replies import redirect, replace_message
 from hearth.services import profile
 from hearth.services.ports import Clock, UnitOfWork
 
 ACTION = "profile_questions"  # the community picker's buttons
-_CHOSEN = "profile_questions_community"  # the community picked last, in the operator's state
+_PICKED = RememberedCommunity(action=ACTION, key="profile_questions_community")
 
 
 def build() -> Router:
@@ -54,7 +53,7 @@ async def manage(
 ) -> None:
     if person is None:
         return
-    community = await _community(message, bot, uow, operators, state, person.id)
+    community = await _PICKED.recall(message, bot, uow, operators, state, person.id)
     if community is None:
         return
     arguments = (command.args or "").strip()
@@ -100,24 +99,6 @@ async def _change(
     raise InvalidArgument(words.questions_usage())
 
 
-async def _community(
-    message: Message,
-    bot: Bot,
-    uow: UnitOfWork,
-    operators: OperatorDirectory,
-    state: FSMContext,
-    operator_id: int,
-) -> CommunityProfile | None:
-    """The community picked last (if the operator still operates it), their only one, or
-    None after showing a picker."""
-    picked = (await state.get_data()).get(_CHOSEN)
-    if isinstance(picked, int):
-        for community in await operators.operated(bot, uow, operator_id):
-            if community.id == picked:
-                return community
-    return await community_or_picker(message, bot, uow, operators, picker_button(ACTION))
-
-
 async def questions_of(
     query: CallbackQuery,
     callback_data: CommunityChoice,
@@ -126,11 +107,11 @@ async def questions_of(
     operators: OperatorDirectory,
     state: FSMContext,
 ) -> None:
-    chosen = await chosen_operated_community(query, bot, uow, operators, callback_data.community_id)
-    if chosen is None:
+    community = await _PICKED.remember(
+        query, bot, uow, operators, state, callback_data.community_id
+    )
+    if community is None:
         return
-    community, _shown = chosen
-    await state.update_data({_CHOSEN: community.id})
     asked = await profile.questions(uow, community)
     await query.answer()
     await replace_message(query, words.questions_overview(community.title, asked), None)
