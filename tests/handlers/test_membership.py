@@ -224,8 +224,10 @@ async def test_joining_member_who_started_the_bot_gets_a_private_onboarding(
 
     await bot.feed(joins(ALICE))
 
-    [onboarding] = bot.session.texts_to(ALICE["id"])
+    # The onboarding, then the questionnaire's offer (no checklist: missions are off).
+    [onboarding, offer] = bot.session.texts_to(ALICE["id"])
     assert onboarding.startswith(ONBOARDING)
+    assert offer.startswith("<b>Tell us a little about yourself?</b>")
 
 
 async def test_joining_member_who_never_started_the_bot_gets_nothing_in_private(

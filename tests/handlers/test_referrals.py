@@ -225,3 +225,42 @@ async def test_an_invite_naming_no_member_of_the_group_records_nothing(bot: BotH
 
     assert await referrals(bot) == []
     assert any("You are connected to" in text for text in bot.session.texts_to(CAROL["id"]))
+
+
+async def test_an_invite_handled_late_after_a_backlog_still_credits_the_inviter(
+    bot: BotHarness,
+) -> None:
+    """The bot was down: the friend's /start, join and check-in arrive an hour later, in
+    one go. The times that count are when they happened, not when the bot read them."""
+    await club(bot)
+    opened, joined, checked_in = NOW, NOW + timedelta(minutes=3), NOW + timedelta(minutes=9)
+
+    await at(
+        bot,
+        NOW + timedelta(hours=1),
+        says_privately(CAROL, INVITE, opened),
+        joins(CAROL, joined),
+        said(CAROL, "/checkin", checked_in),
+    )
+    await delivered(bot)
+
+    assert await referral_credits(bot, ALICE) == [REFERRAL_POINTS]
+
+
+async def test_an_invited_friend_gets_their_first_steps_in_private_when_they_join(
+    bot: BotHarness,
+) -> None:
+    """Before joining, the friend belongs to no community: no checklist yet. Joining
+    brings the missions checklist and the questionnaire offer, as /start does for members."""
+    await club(bot)
+    await bot.feed(says_privately(OPERATOR, "/missions on"))
+    await bot.feed(says_privately(CAROL, INVITE))
+    before = bot.session.texts_to(CAROL["id"])
+    assert not any("Your first steps" in text for text in before)
+
+    await bot.feed(joins(CAROL, NOW + timedelta(minutes=5)))
+
+    after = bot.session.texts_to(CAROL["id"])[len(before) :]
+    assert any("<b>Your first steps in Pudong Owners</b>" in text for text in after)
+    [offer] = [m for m in bot.session.messages_to(CAROL["id"]) if m.button_data()]
+    assert any(data.startswith("pf") for data in offer.button_data())

@@ -21,6 +21,7 @@ from hearth.domain.members import (
 )
 from hearth.handlers import texts
 from hearth.handlers.filters import InGroup, MemberLeft, NewMembers, OperatorDirectory, Welcomer
+from hearth.handlers.first_steps import first_steps
 from hearth.handlers.people import chat_role, is_real_member, person_from
 from hearth.services import exit_survey, members
 from hearth.services.directory import Directory
@@ -157,7 +158,7 @@ async def _welcome(
     if community.welcome_enabled:
         await welcomes.welcome(bot, community, [person_from(u).display_name for u in greeted])
     for user in greeted:
-        await _onboard_privately(bot, uow, directory, user, community, i18n)
+        await _onboard_privately(bot, uow, directory, user, community, i18n, arrival.at)
 
 
 async def _onboard_privately(
@@ -167,8 +168,10 @@ async def _onboard_privately(
     user: User,
     community: CommunityProfile,
     i18n: I18n,
+    at: datetime,
 ) -> None:
-    """Members who started the bot get a private onboarding message; others are not written to."""
+    """Members who started the bot get a private onboarding message, with their first steps
+    (missions, questionnaire); others are not written to."""
     member: MemberProfile | None = await uow.members.get(user.id)
     if member is None or not member.writable:
         return
@@ -182,6 +185,7 @@ async def _onboard_privately(
     with i18n.use_locale(locale):
         try:
             await bot.send_message(user.id, texts.onboarding(community.title))
+            await first_steps(bot, uow, community, user.id, at)
         except TelegramForbiddenError:
             await members.set_reachable(uow, directory, member_id=user.id, reachable=False)
         except TelegramAPIError as error:

@@ -62,12 +62,15 @@ def build() -> Router:
 
 
 async def show_checklist(
-    message: Message, uow: UnitOfWork, community: CommunityProfile, member_id: int, now: datetime
+    bot: Bot, uow: UnitOfWork, community: CommunityProfile, member_id: int, now: datetime
 ) -> None:
-    """After /start: a newcomer's checklist, while the community's missions are on."""
+    """After /start or a join: a newcomer's checklist in private, while the community's
+    missions are on."""
     found = await missions.checklist_of(uow, community, member_id, now)
     if found is not None:
-        await message.answer(words.checklist(found, community.title, community.timezone))
+        await bot.send_message(
+            member_id, words.checklist(found, community.title, community.timezone)
+        )
 
 
 async def manage(

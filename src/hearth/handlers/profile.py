@@ -61,10 +61,9 @@ def build() -> Router:
     return router
 
 
-async def offer(
-    message: Message, uow: UnitOfWork, community: CommunityProfile, member_id: int
-) -> None:
-    """After /start: offer the questionnaire to a member who has not answered any of it."""
+async def offer(bot: Bot, uow: UnitOfWork, community: CommunityProfile, member_id: int) -> None:
+    """After /start or a join: offer the questionnaire in private to a member who has not
+    answered any of it."""
     if await profile.to_offer(uow, community, member_id) is None:
         return
     builder = InlineKeyboardBuilder()
@@ -76,7 +75,8 @@ async def offer(
         text=words.not_now_button(),
         callback_data=ProfileTap(community_id=community.id, step=ProfileStep.STOP),
     )
-    await message.answer(
+    await bot.send_message(
+        member_id,
         words.offer(community.title),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=builder.adjust(2).export()),
     )

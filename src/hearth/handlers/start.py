@@ -3,14 +3,15 @@ event check-in link of an attendance QR code."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message, Update
 
 from hearth.domain.events import parse_attendance_payload
 from hearth.domain.members import CommunityProfile, Person
-from hearth.handlers import events, missions, profile, referrals_texts, texts
+from hearth.handlers import events, referrals_texts, texts
 from hearth.handlers.filters import InPrivate
+from hearth.handlers.first_steps import first_steps
 from hearth.services import members
 from hearth.services.directory import Directory
 from hearth.services.members import StartResult
@@ -26,6 +27,7 @@ def build() -> Router:
 async def start(
     message: Message,
     command: CommandObject,
+    bot: Bot,
     person: Person | None,
     uow: UnitOfWork,
     directory: Directory,
@@ -40,7 +42,9 @@ async def start(
         directory,
         person=person,
         payload=None if attendance_code else command.args,
-        at=clock.now(),
+        # When the member pressed start (as for their join): an invite opened before joining
+        # counts as such even when the updates are handled late, after a backlog.
+        at=message.date,
         update_id=event_update.update_id,
     )
     if attendance_code is not None:  # scanned at an event: check in, greet only newcomers
@@ -75,8 +79,7 @@ async def start(
         await message.answer(texts.unknown_link())
     asked = _questionnaire_community(result)
     if asked is not None:
-        await missions.show_checklist(message, uow, asked, person.id, clock.now())
-        await profile.offer(message, uow, asked, person.id)
+        await first_steps(bot, uow, asked, person.id, clock.now())
 
 
 def _questionnaire_community(result: StartResult) -> CommunityProfile | None:
