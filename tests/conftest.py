@@ -20,9 +20,13 @@ from hearth.storage import tables  # noqa: F401 - registers the tables
 from hearth.storage.engine import create_engine, unit_of_work_factory
 from hearth.storage.unit_of_work import UnitOfWorkFactory
 from tests.telegram import REFUSED_TEXTS, TOKEN, RecordingSession, UpdateFeed
+from tests.workers import worker_database, worker_redis
 
-POSTGRES_URL = os.environ.get("HEARTH_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("HEARTH_TEST_REDIS_URL")
+# pytest-xdist runs the suite in several processes (``-n``): each gets a PostgreSQL
+# database and a Redis database of its own, since tests drop and recreate the schema.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+POSTGRES_URL = worker_database(os.environ.get("HEARTH_TEST_DATABASE_URL"), WORKER)
+REDIS_URL = worker_redis(os.environ.get("HEARTH_TEST_REDIS_URL"), WORKER)
 
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 

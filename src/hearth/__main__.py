@@ -135,6 +135,14 @@ def simulate(
         "hearth-simulation"
     ),
     timezone: Annotated[str, typer.Option(help="The community's IANA time zone.")] = "UTC",
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Pretend today is this day (the run ends the day before); with the same seed, "
+            "the same run on any day. Default: today.",
+        ),
+    ] = None,
 ) -> None:
     """Run the real bot against a local Bot API stand-in with a synthetic community.
 
@@ -152,6 +160,7 @@ def simulate(
         database_url=database_url,
         out=out,
         timezone=timezone,
+        today=today.date() if today is not None else None,
     )
     typer.echo(f"Simulating {members} members over {days} days (seed {seed})…")
     result = asyncio.run(simulate(options, progress=typer.echo))

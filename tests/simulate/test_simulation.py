@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 from hearth.domain.activity import PARTICIPATION_KINDS
@@ -13,11 +14,16 @@ from hearth.domain.rfm import Segment
 from hearth.simulate.programme import ProgrammeFigures
 from hearth.simulate.runner import SimulationOptions, SimulationResult, simulate
 
+# The runs end the day before this one, whatever the real date: the same weekdays, the
+# same weekly digests and quiz nights, the same figures on every day the suite runs.
+TODAY = date(2026, 3, 2)
+
 
 async def run(out: Path, seed: int = 3) -> SimulationResult:
     lines: list[str] = []
     result = await simulate(
-        SimulationOptions(members=40, days=4, seed=seed, out=out), progress=lines.append
+        SimulationOptions(members=40, days=4, seed=seed, out=out, today=TODAY),
+        progress=lines.append,
     )
     assert len(lines) == 4  # one progress line per simulated day
     return result
@@ -50,6 +56,7 @@ async def test_the_same_seed_gives_the_same_community(tmp_path: Path):
     assert first.overview.members == second.overview.members
     assert first.points == second.points
     assert _summary(first.programme) == _summary(second.programme)
+    assert first.growth == second.growth
 
 
 async def test_events_announcements_and_quizzes_run_through_the_bot_and_reach_the_report(
@@ -128,7 +135,7 @@ async def test_a_long_run_settles_members_in_stages_their_habits_deserve_and_dig
     """Long enough for maturity (60 days a member, 8 active weeks) and for fading to show;
     the operator gets a digest every week, whose charts are written as PNG files."""
     result = await simulate(
-        SimulationOptions(members=120, days=75, seed=5, out=tmp_path / "long"),
+        SimulationOptions(members=120, days=75, seed=5, out=tmp_path / "long", today=TODAY),
         progress=lambda line: None,
     )
     figures = result.engagement
@@ -154,6 +161,8 @@ async def test_a_long_run_settles_members_in_stages_their_habits_deserve_and_dig
     assert segments["left"].total() == 0  # RFM ranks current members only
     assert 0 < figures.high_value <= 0.3 * figures.segments.total()
 
+    _growth_checks(result)
+
     assert 10 <= result.digests <= 11  # one a week for 75 days, to the one operator
     assert len(result.digest_charts) == 3
     for chart in result.digest_charts:
@@ -169,3 +178,29 @@ async def test_a_long_run_settles_members_in_stages_their_habits_deserve_and_dig
     assert nudges.over_episode_limit == 0
     assert nudges.outcomes is not None
     assert nudges.outcomes.sent.contacts == sent
+
+
+def _growth_checks(result: SimulationResult) -> None:
+    """Missions, referrals and draws of a long run, through the bot and back from the
+    database: what the rules promise holds in the data."""
+    growth = result.growth
+    with_missions, without = growth.with_missions, growth.without_missions
+    assert with_missions.read_checklist > 0  # the bot showed newcomers their checklist…
+    assert without.read_checklist == 0  # …but only while the operator had missions on
+    assert with_missions.activated > without.activated
+    assert (with_missions.rate or 0) > (without.rate or 0)
+
+    referrals = growth.referrals
+    assert 0 < referrals.credited <= referrals.joined <= referrals.invited <= referrals.opened
+    assert referrals.points == 100 * referrals.credited  # PointsRules().referral each
+    assert referrals.refused_attempts > 0
+    assert referrals.wrongly_recorded == 0  # own links and known members never count
+
+    draws = growth.draws
+    assert draws.created >= 3
+    assert draws.cancelled == 1
+    assert draws.closed == draws.created - 1  # the scheduler's job drew every other one
+    assert draws.reproduced == draws.closed  # the recorded seed gives the same winners
+    assert draws.winners > 0
+    assert draws.double_presses > 0
+    assert draws.ledger_mismatches == 0  # every paid entry debited once, refunds complete

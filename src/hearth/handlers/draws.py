@@ -6,13 +6,11 @@ arrives as the handler argument ``draws``, the outbox adapter as ``draw_notices`
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from hearth.domain.draws import (
     AlreadyEntered,
@@ -23,7 +21,7 @@ from hearth.domain.draws import (
     UnknownDraw,
     parse_draw_command,
 )
-from hearth.domain.errors import HearthError, InvalidArgument, NotAnOperator
+from hearth.domain.errors import InvalidArgument, NotAnOperator
 from hearth.domain.members import CommunityProfile, MemberProfile, Person
 from hearth.domain.points import DEFAULT_TIERS, NotEnoughPoints
 from hearth.handlers import draws_texts, keyboards, texts
@@ -33,6 +31,7 @@ from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InGroup, InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.personal import Acknowledger, answer_personally
 from hearth.handlers.replies import replace_message
+from hearth.handlers.repositories import refusal, repository
 from hearth.handlers.rewards_callbacks import new_nonce
 from hearth.services import draws as lucky
 from hearth.services.directory import Directory
@@ -49,8 +48,8 @@ _OPERATOR_REFUSALS = (UnknownDraw, DrawSettled)
 def build() -> Router:
     """The draws' router; its handlers get the update's ``draws`` repository."""
     router = Router(name="draws")
-    router.message.middleware(_with_draws)
-    router.callback_query.middleware(_with_draws)
+    router.message.middleware(repository("draws"))
+    router.callback_query.middleware(repository("draws"))
     router.message.register(show_draws, Command("draws"))
     router.callback_query.register(draws_of, CommunityChoice.filter(F.action == ACTION))
     router.message.register(show_draw, Command("draw"))
@@ -64,21 +63,7 @@ def build() -> Router:
     return router
 
 
-async def _with_draws(
-    handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-    event: TelegramObject,
-    data: dict[str, Any],
-) -> Any:
-    # An inner middleware: only updates one of this router's handlers matched pay for it.
-    uow: UnitOfWork = data["uow"]
-    data["draws"] = uow.draws
-    return await handler(event, data)
-
-
-async def _refused(uow: UnitOfWork, error: HearthError) -> str:
-    """Undo what the refused use case wrote (the update's transaction commits on return)."""
-    await uow.rollback()
-    return draws_texts.refusal(error)
+_refused = refusal(draws_texts.refusal)
 
 
 def _number(arguments: str | None, usage: str) -> int:

@@ -18,7 +18,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
-from hearth.domain.errors import HearthError, InvalidArgument
+from hearth.domain.errors import InvalidArgument
 from hearth.domain.events import (
     AlreadyAttended,
     CheckinClosed,
@@ -43,6 +43,7 @@ from hearth.handlers.events_callbacks import (
 from hearth.handlers.filters import InGroup, InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.personal import Acknowledger, answer_personally
 from hearth.handlers.replies import redirect, replace_message
+from hearth.handlers.repositories import refusal
 from hearth.services import events
 from hearth.services.directory import Directory
 from hearth.services.ports import Clock, EventNotices, UnitOfWork
@@ -363,10 +364,7 @@ async def _operated(
     return {community.id for community in await operators.operated(bot, uow, user_id)}
 
 
-async def _refused(uow: UnitOfWork, error: HearthError) -> str:
-    """Undo what the refused use case wrote (the update's transaction commits on return)."""
-    await uow.rollback()
-    return events_texts.refusal(error)
+_refused = refusal(events_texts.refusal)
 
 
 async def edit(

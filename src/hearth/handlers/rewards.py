@@ -5,15 +5,13 @@ operators. The repository arrives as the handler argument ``rewards`` (injected 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from hearth.domain.errors import HearthError, InvalidArgument, NotAnOperator
+from hearth.domain.errors import InvalidArgument, NotAnOperator
 from hearth.domain.members import CommunityProfile, MemberProfile, Person
 from hearth.domain.points import DEFAULT_TIERS, NotEnoughPoints
 from hearth.domain.rewards import (
@@ -40,6 +38,7 @@ from hearth.handlers.personal import (
     start_link_markup,
 )
 from hearth.handlers.replies import redirect, replace_message
+from hearth.handlers.repositories import refusal, repository
 from hearth.handlers.rewards_callbacks import (
     NewRewardFor,
     RedeemConfirm,
@@ -72,8 +71,8 @@ _OPERATOR_REFUSALS = (UnknownReward, UnknownRedemption, RedemptionClosed, Reward
 def build() -> Router:
     """The rewards store's router; its handlers get the update's ``rewards`` repository."""
     router = Router(name="rewards")
-    router.message.middleware(_with_rewards)
-    router.callback_query.middleware(_with_rewards)
+    router.message.middleware(repository("rewards"))
+    router.callback_query.middleware(repository("rewards"))
     router.message.register(rewards_in_group, Command("rewards"), InGroup())
     router.message.register(show_rewards, Command("rewards"), InPrivate())
     router.callback_query.register(rewards_of, CommunityChoice.filter(F.action == "rewards"))
@@ -96,21 +95,7 @@ def build() -> Router:
     return router
 
 
-async def _with_rewards(
-    handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-    event: TelegramObject,
-    data: dict[str, Any],
-) -> Any:
-    # An inner middleware: only updates one of this router's handlers matched pay for it.
-    uow: UnitOfWork = data["uow"]
-    data["rewards"] = uow.rewards
-    return await handler(event, data)
-
-
-async def _refused(uow: UnitOfWork, error: HearthError) -> str:
-    """Undo what the refused use case wrote (the update's transaction commits on return)."""
-    await uow.rollback()
-    return rewards_texts.refusal(error)
+_refused = refusal(rewards_texts.refusal)
 
 
 async def _close(query: CallbackQuery, text: str) -> None:

@@ -88,6 +88,7 @@ class SyntheticCommunity:
         self._message_ids = 0
         self._recent: list[tuple[int, JsonDict]] = []  # (message_id, author) to reply to
         self._revived: dict[int, int] = {}  # member id -> last day of renewed interest
+        self._joined_at: dict[int, datetime] = {}  # member id -> when they joined the group
 
     def _member(self, user_id: int) -> SyntheticMember:
         rng = self.rng
@@ -154,17 +155,20 @@ class SyntheticCommunity:
             scheduled += self._membership_changes(member, day)
             if not member.present_on(day):
                 continue
+            # On their join day, members take part only once they are in the group.
+            joined = self._joined_at.get(member.id) if member.join_day == day else None
             rate = member.rate_on(day, weekday)
             if self._revived.get(member.id, -1) >= day:  # a nudge brought them back
                 rate = max(rate, REVIVED_RATE)
             for _ in range(self._poisson(rate)):
                 hour = min(23.99, max(0.0, self.rng.gauss(member.peak_hour, 2.0)))
-                slots.append((self.local_time(day, hour), True, member))
+                slots.append((_after(self.local_time(day, hour), joined), True, member))
             if self.rng.random() < min(0.9, rate * 0.4):
-                slots.append((self.local_time(day, self.rng.uniform(7, 23.9)), False, member))
+                at = self.local_time(day, self.rng.uniform(7, 23.9))
+                slots.append((_after(at, joined), False, member))
             if self.rng.random() < member.checkin_habit * (1.0 - member.drift_per_day) ** day:
                 hour = min(23.9, max(6.0, self.rng.gauss(member.peak_hour - 1, 1.5)))
-                scheduled.append(self._check_in(member, self.local_time(day, hour)))
+                scheduled.append(self._check_in(member, _after(self.local_time(day, hour), joined)))
         # Materialise in time order, so that replies point at earlier messages.
         for at, talks, member in sorted(slots, key=lambda slot: (slot[0], slot[2].id)):
             scheduled.append(self._talk(member, at) if talks else self._react(member, at))
@@ -183,6 +187,7 @@ class SyntheticCommunity:
         changes: list[ScheduledUpdate] = []
         if member.join_day == day:
             at = self.local_time(day, self.rng.uniform(8, 22))
+            self._joined_at[member.id] = at
             changes.append(
                 ScheduledUpdate(
                     at, updates.chat_member_update(self.chat, member.user, "left", "member", at)
@@ -252,3 +257,11 @@ class SyntheticCommunity:
             count += 1
             product *= self.rng.random()
         return count
+
+
+def _after(at: datetime, joined: datetime | None) -> datetime:
+    """``at``, or a few minutes after ``joined`` if that is later (nobody talks in a group
+    before joining it)."""
+    if joined is None or at > joined:
+        return at
+    return min(joined + timedelta(minutes=3), joined.replace(hour=23, minute=59))

@@ -30,6 +30,7 @@ from hearth.storage.engagement import MembershipStageRow
 # The habits the synthetic community gives its members, in the order the report prints them.
 # "revived": a member a nudge brought back (whatever they were built as), see simulate/nudges.
 HABITS = ("steady", "fading", "quiet", "revived", "left", "newcomer")
+LURKER_RATE = 0.05  # messages per day of a member built as a lurker (simulate/community)
 
 
 def habit_of(member: SyntheticMember, days: int, revived: bool = False) -> str:
@@ -41,8 +42,9 @@ def habit_of(member: SyntheticMember, days: int, revived: bool = False) -> str:
     if revived:
         return "revived"
     if member.drift_per_day > 0:
-        return "fading"
-    if member.messages_per_day <= 0.05 and member.checkin_habit == 0:
+        # Fading needs something to fade from: a lurker who drifts stays quiet.
+        return "fading" if member.messages_per_day > LURKER_RATE else "quiet"
+    if member.messages_per_day <= LURKER_RATE and member.checkin_habit == 0:
         return "quiet"
     return "steady"
 

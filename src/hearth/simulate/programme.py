@@ -106,7 +106,7 @@ class Habits:
     speed: float  # 0 answers at once … 1 answers at the last moment
 
 
-def _interest(member: SyntheticMember, day: int) -> float:
+def interest(member: SyntheticMember, day: int) -> float:
     """How much of a member's first interest is left on a day: members built to drift away
     answer fewer invitations and quizzes too, as they talk and check in less."""
     return (1.0 - member.drift_per_day) ** day
@@ -138,6 +138,7 @@ class PlannedEvent:
     responded: set[int] = field(default_factory=set)
 
 
+LONG_RUN_DAYS = 31  # longer runs hold an event every week
 EVENT_IDEAS = (
     (
         "Winter maintenance workshop",
@@ -154,14 +155,18 @@ EVENT_IDEAS = (
 
 
 def plan_events(days: int, members: int) -> list[PlannedEvent]:
-    """Two or three events spread over the period; the first one has few seats."""
+    """Two or three events spread over a month at most, one a week over a longer period;
+    the first one has few seats."""
     if days < 3:
         return []
-    shares = (0.3, 0.6, 0.85) if days >= 14 else (0.4, 0.8)
-    held = sorted({min(days - 1, max(2, round(days * share))) for share in shares})
+    if days > LONG_RUN_DAYS:
+        held = list(range(9, days - 1, 7))
+    else:
+        shares = (0.3, 0.6, 0.85) if days >= 14 else (0.4, 0.8)
+        held = sorted({min(days - 1, max(2, round(days * share))) for share in shares})
     planned = []
     for number, day in enumerate(held):
-        title, description, place = EVENT_IDEAS[number]
+        title, description, place = EVENT_IDEAS[number % len(EVENT_IDEAS)]
         planned.append(
             PlannedEvent(
                 title=title,
@@ -271,6 +276,8 @@ class Programme:
         self.habits = {member.id: habits_of(member, seed) for member in community.members}
         self.events = plan_events(days, len(community.members))
         self.quiz_bank_loaded = False
+        # Members who play the next quiz round whatever their habits (a newcomer's mission).
+        self.keen_players: set[int] = set()
         self._queries = itertools.count(1)
         self._group_message_ids = itertools.count(900_000)  # the operator's group commands
 
@@ -347,16 +354,16 @@ class Programme:
         if self.days < 2:
             return 0
         weekday = (self.community.first_day + timedelta(days=1)).strftime("%A")
-        sent = await self._operator_says(
+        sent = await self.operator_says(
             "/announce",
             "<b>Weekly club news</b>: new members, this week's events and the quiz nights. "
             "Reply here with your photos!",
             f"every {weekday} 09:00",
         )
-        sent += await self._operator_presses(
+        sent += await self.operator_presses(
             "an1a:", choose=lambda data: data.endswith(":group_private")
         )
-        sent += await self._operator_presses("an1k:", choose=lambda data: data.endswith(":1"))
+        sent += await self.operator_presses("an1k:", choose=lambda data: data.endswith(":1"))
         notes.append(f"weekly announcement every {weekday}")
         return sent
 
@@ -377,11 +384,11 @@ class Programme:
             for copy in self.api.delivered[since:]:
                 member_id = int(copy["chat"]["id"])
                 stops, minutes = self.rng.random(), self.rng.uniform(1, 50)
-                if member_id not in self.habits or not _buttons(copy):
+                if member_id not in self.habits or not buttons_of(copy):
                     continue
                 if stops < 0.3 * (1 - self.habits[member_id].engagement):
                     at = self.clock.now() + timedelta(minutes=minutes)
-                    presses.append(self._press(_user(copy["chat"]), _buttons(copy)[0], at, copy))
+                    presses.append(self.press(_user(copy["chat"]), buttons_of(copy)[0], at, copy))
             return await deliver(self.api, self.clock, sorted(presses, key=lambda p: p.at))
 
         return action
@@ -427,15 +434,15 @@ class Programme:
                 "/skip" if event.points is None else str(event.points),
                 "/skip",  # no photo
             ]
-            sent = await self._operator_says(*answers)
+            sent = await self.operator_says(*answers)
             since = len(self.api.delivered)
-            sent += await self._operator_presses("ev1p:", choose=lambda data: data.endswith(":1"))
-            card = self._find_message(since, self.chat_id, "ev1r:")
+            sent += await self.operator_presses("ev1p:", choose=lambda data: data.endswith(":1"))
+            card = self.find_message(since, self.chat_id, "ev1r:")
             if card is None:
                 notes.append(f"event '{event.title}' was not published")
                 return sent
             event.card_message_id = int(card["message_id"])
-            event.event_id = int(_buttons(card)[0].split(":")[1])
+            event.event_id = int(buttons_of(card)[0].split(":")[1])
             notes.append(f"event #{event.event_id} published")
             return sent
 
@@ -456,14 +463,14 @@ class Programme:
             responds, choice, hour = rng.random(), rng.random(), rng.uniform(11, 22.5)
             if member.id in event.responded or not member.present_on(day):
                 continue
-            interest = _interest(member, day)
-            if responds >= interest * (0.05 + 0.4 * habits.engagement) / days_open:
+            left = interest(member, day)
+            if responds >= left * (0.05 + 0.4 * habits.engagement) / days_open:
                 continue
             event.responded.add(member.id)
             going = 0.45 + 0.4 * habits.engagement
             answer = "g" if choice < going else ("m" if choice < going + 0.3 else "n")
             at = self.community.local_time(day, hour)
-            scheduled.append(self._press(member.user, f"ev1r:{event.event_id}:{answer}", at, card))
+            scheduled.append(self.press(member.user, f"ev1r:{event.event_id}:{answer}", at, card))
         return scheduled
 
     async def _event_day(
@@ -486,7 +493,7 @@ class Programme:
             at = self.community.local_time(day, self.rng.uniform(8, 11))
             if card is not None and member_id in by_id:
                 scheduled.append(
-                    self._press(by_id[member_id].user, f"ev1r:{event.event_id}:n", at, card)
+                    self.press(by_id[member_id].user, f"ev1r:{event.event_id}:n", at, card)
                 )
         coming = [m for m in going if m not in cancelling] + waiting[: len(cancelling)]
         attendees = 0
@@ -517,7 +524,7 @@ class Programme:
         requests: list[tuple[SyntheticMember, JsonDict]] = []
         for delivered in self.api.delivered[since:]:
             member = by_id.get(int(delivered["chat"]["id"]))
-            if member is not None and any(d.startswith("ev1s:") for d in _buttons(delivered)):
+            if member is not None and any(d.startswith("ev1s:") for d in buttons_of(delivered)):
                 requests.append((member, delivered))
         requests.sort(key=lambda request: request[0].id)  # whatever order they were sent in
         ratings: list[ScheduledUpdate] = []
@@ -533,9 +540,9 @@ class Programme:
             if answers >= 0.45 + 0.45 * engagement:
                 continue
             at = self.community.local_time(day, hour)
-            event_id = _buttons(message)[0].split(":")[1]
+            event_id = buttons_of(message)[0].split(":")[1]
             ratings.append(
-                self._press(member.user, f"ev1s:{event_id}:{_clamp(rating, 1, 5)}", at, message)
+                self.press(member.user, f"ev1s:{event_id}:{_clamp(rating, 1, 5)}", at, message)
             )
             recommendations.append((member, message, at, f"ev1n:{event_id}:{_clamp(score, 0, 10)}"))
             chat = updates.private(member.user)
@@ -548,7 +555,7 @@ class Programme:
         for member, asked, at, data in recommendations:
             edited = self.api.message(member.id, int(asked["message_id"]))  # now 0-10 buttons
             if edited is not None:
-                pressed.append(self._press(member.user, data, at + timedelta(minutes=1), edited))
+                pressed.append(self.press(member.user, data, at + timedelta(minutes=1), edited))
         sent += await deliver(self.api, self.clock, sorted(pressed, key=lambda item: item.at))
         return sent + await deliver(
             self.api, self.clock, sorted(comments, key=lambda item: item.at)
@@ -583,8 +590,16 @@ class Programme:
                 for member in self.community.members
                 if member.present_on(day)
                 and self.rng.random()
-                < _interest(member, day) * (0.03 + 0.25 * self.habits[member.id].engagement)
+                < interest(member, day) * (0.03 + 0.25 * self.habits[member.id].engagement)
             ]
+            players += [
+                member
+                for member in self.community.members
+                if member.id in self.keen_players
+                and member.present_on(day)
+                and member not in players
+            ]
+            self.keen_players.clear()
             posted_at = self.clock.now()
             for _ in range(len(running[0].question_ids) + 1):
                 polls = list(self.api.polls.values())[polls_before:]
@@ -720,7 +735,7 @@ class Programme:
         self.clock.set(self.clock.now() + timedelta(seconds=seconds))
         return self.clock.now()
 
-    async def _operator_says(self, *texts: str) -> int:
+    async def operator_says(self, *texts: str) -> int:
         """The operator sends each text in private, one after the bot answered the other."""
         chat = updates.private(self.operator)
         for text in texts:
@@ -729,21 +744,25 @@ class Programme:
             await deliver(self.api, self.clock, [ScheduledUpdate(at, payload)])
         return len(texts)
 
-    async def _operator_presses(
+    async def operator_presses(
         self, prefix: str, choose: Callable[[str], bool] = lambda data: True
     ) -> int:
         """The operator presses a button of the latest message the bot sent them with one."""
         message = self._current_with(int(self.operator["id"]), prefix)
         if message is None:
             return 0
-        data = next((d for d in _buttons(message) if d.startswith(prefix) and choose(d)), None)
+        data = next((d for d in buttons_of(message) if d.startswith(prefix) and choose(d)), None)
         if data is None:
             return 0
         at = self._tick()
-        press = self._press(self.operator, data, at, message)
+        press = self.press(self.operator, data, at, message)
         return await deliver(self.api, self.clock, [press])
 
-    def _press(
+    async def deliver_now(self, item: ScheduledUpdate) -> int:
+        """One update, handled before the next step (a press on what the bot just sent)."""
+        return await deliver(self.api, self.clock, [item])
+
+    def press(
         self, person: JsonDict, data: str, at: datetime, message: JsonDict
     ) -> ScheduledUpdate:
         payload = updates.callback_query(
@@ -756,14 +775,14 @@ class Programme:
         )
         return ScheduledUpdate(at, payload)
 
-    def _find_message(self, since: int, chat_id: int, prefix: str) -> JsonDict | None:
+    def find_message(self, since: int, chat_id: int, prefix: str) -> JsonDict | None:
         """The first message sent to ``chat_id`` since ``delivered[since]`` with a button
         starting with ``prefix``, as it is now."""
         for sent in self.api.delivered[since:]:
             if sent["chat"]["id"] != chat_id:
                 continue
             current = self.api.message(chat_id, int(sent["message_id"]))
-            if current is not None and any(d.startswith(prefix) for d in _buttons(current)):
+            if current is not None and any(d.startswith(prefix) for d in buttons_of(current)):
                 return current
         return None
 
@@ -774,7 +793,7 @@ class Programme:
             if sent["chat"]["id"] != chat_id:
                 continue
             current = self.api.message(chat_id, int(sent["message_id"]))
-            if current is not None and any(d.startswith(prefix) for d in _buttons(current)):
+            if current is not None and any(d.startswith(prefix) for d in buttons_of(current)):
                 return current
         return None
 
@@ -788,7 +807,7 @@ async def _nothing() -> int:
     return 0
 
 
-def _buttons(message: JsonDict) -> list[str]:
+def buttons_of(message: JsonDict) -> list[str]:
     markup: dict[str, Any] = message.get("reply_markup") or {}
     return [
         str(button.get("callback_data", ""))

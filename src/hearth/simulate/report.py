@@ -7,6 +7,7 @@ from collections.abc import Callable
 from hearth.domain.delivery import OutboxStatus
 from hearth.domain.lifecycle import Stage
 from hearth.simulate.engagement import EngagementFigures
+from hearth.simulate.growth import ArmFigures, GrowthFigures
 from hearth.simulate.nudges import summary_lines
 from hearth.simulate.programme import ProgrammeFigures
 from hearth.simulate.runner import SimulationResult
@@ -41,6 +42,8 @@ def print_report(result: SimulationResult, echo: Callable[[str], object]) -> Non
         echo(f"    {rank:>2}. {name:<12} {earned:>6}")
     echo("")
     print_programme(result.programme, echo)
+    echo("")
+    print_growth(result.growth, echo)
     echo("")
     print_engagement(result.engagement, echo)
     echo("")
@@ -112,6 +115,48 @@ def print_programme(figures: ProgrammeFigures, echo: Callable[[str], object]) ->
     echo(
         f"  sent {outbox[OutboxStatus.SENT]} · failed {outbox[OutboxStatus.FAILED]}"
         f" · blocked {outbox[OutboxStatus.BLOCKED]} · queued {outbox[OutboxStatus.QUEUED]}"
+    )
+
+
+def print_growth(figures: GrowthFigures, echo: Callable[[str], object]) -> None:
+    """Newcomer missions with and without, referrals and lucky draws."""
+    echo("Newcomer missions (switched on and off week by week; activation as /stats shows it:")
+    echo("  every mission done within a week of joining)")
+    for label, arm in (
+        ("with missions", figures.with_missions),
+        ("without", figures.without_missions),
+    ):
+        echo(f"  {label:<14} {_arm(arm)}")
+    referrals = figures.referrals
+    echo("Referrals")
+    echo(
+        f"  invites asked for {referrals.links_shared} · opened by friends {referrals.opened}"
+        f" · recorded {referrals.invited} · joined {referrals.joined}"
+        f" · credited {referrals.credited} (+{referrals.points} points)"
+    )
+    echo(
+        f"  own links and known members opening a link: {referrals.refused_attempts},"
+        f" counted anyway {referrals.wrongly_recorded}"
+    )
+    draws = figures.draws
+    echo("Lucky draws")
+    echo(
+        f"  created {draws.created} · drawn {draws.closed} · cancelled {draws.cancelled}"
+        f" · entries {draws.entries} (second presses refused {draws.double_presses})"
+        f" · winners {draws.winners}"
+    )
+    echo(
+        f"  drawn again from the recorded seed: {draws.reproduced} of {draws.closed} the same"
+        f" · refunded entries {draws.refunded} · ledger mismatches {draws.ledger_mismatches}"
+    )
+
+
+def _arm(arm: ArmFigures) -> str:
+    rate = "-" if arm.rate is None else f"{arm.rate:.0%}"
+    return (
+        f"activated {arm.activated} of {arm.activated + arm.missed} ({rate}), pending"
+        f" {arm.pending}; {arm.newcomers_with_bot} use the bot, {arm.read_checklist} read"
+        f" the checklist ({arm.weeks} weeks)"
     )
 
 

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -36,6 +36,7 @@ from hearth.simulate.engagement import (
     save_digest_charts,
     weekly_digest,
 )
+from hearth.simulate.growth import Growth, GrowthFigures
 from hearth.simulate.nudges import NudgeFigures, NudgeResponder
 from hearth.simulate.programme import (
     Action,
@@ -63,6 +64,7 @@ class SimulationOptions:
     out: Path = Path("hearth-simulation")
     timezone: str = "UTC"
     title: str = "Owners Club"
+    today: date | None = None  # the run ends the day before; default: the real today
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,7 @@ class SimulationResult:
     programme: ProgrammeFigures  # events, announcements, quizzes and the outbox
     engagement: EngagementFigures  # lifecycle stages after the last nightly recompute
     nudges: NudgeFigures  # reactivation nudges, their outcomes and the rules' checks
+    growth: GrowthFigures  # newcomer missions with and without, referrals, lucky draws
     digests: int  # weekly digests queued for the operator
     digest_charts: list[Path]  # the last digest's charts, as the operator received them
     chart: Path
@@ -98,7 +101,7 @@ async def simulate(
         _remove_sqlite_files(options.out / "hearth-simulation.db")
     await asyncio.to_thread(upgrade_database, database_url)
 
-    today = datetime.now(UTC).date()
+    today = options.today or datetime.now(UTC).date()
     first_day = today - timedelta(days=options.days)
     community = SyntheticCommunity(
         chat_id=COMMUNITY_ID,
@@ -143,7 +146,7 @@ async def simulate(
         setup[0].payload["my_chat_member"]["new_chat_member"]["user"] = api.bot_user
         setup[0].payload["my_chat_member"]["old_chat_member"]["user"] = api.bot_user
         total += await deliver(api, clock, setup)
-        total += await _stock_the_store(api, community)
+        total += await _stock_the_store(api, clock, community)
         programme = Programme(
             api=api,
             clock=clock,
@@ -152,16 +155,20 @@ async def simulate(
             seed=options.seed,
             days=options.days,
         )
+        growth = Growth(programme, seed=options.seed)
         responder = NudgeResponder(
             api=api, clock=clock, hearth=hearth, community=community, seed=options.seed
         )
         recomputes: list[int] = []
         digests: list[int] = []
         for day in range(options.days):
-            batch = community.day(day)
+            batch = growth.rewrite(day, community.day(day))
             redeemers = community.redeemers(day)
             notes: list[str] = []
             extra_updates, checkpoints = await programme.plan(day, notes)
+            growth_updates, growth_checkpoints = growth.plan(day)
+            extra_updates += growth_updates
+            checkpoints += growth_checkpoints
             reminded: list[int] = []
             checkpoints += responder.checkpoints(day)
             checkpoints.append(
@@ -184,6 +191,7 @@ async def simulate(
             expired = await jobs.expire_points(hearth.uow_factory, clock)
             await jobs.tier_announcements(hearth.uow_factory, hearth.notifier, clock)
             await programme.drain()
+            await growth.after_day(day)
             extra = f"  {expired} points expired" if expired else ""
             extra += f"  {sum(reminded)} expiry reminders" if sum(reminded) else ""
             extra += "".join(f"  {note}" for note in notes)
@@ -193,7 +201,7 @@ async def simulate(
             )
         clock.set(community.local_time(options.days - 1, 23.99))
         await hearth.buffer.flush()  # the operator's figures include the last minutes
-        stats_reply = await _ask_for_stats(api, community, options.days)
+        stats_reply = await _ask_for_stats(api, clock, community, options.days)
         total += 1
         await hearth.buffer.flush()
         async with hearth.uow_factory() as uow:
@@ -207,6 +215,7 @@ async def simulate(
             )
             points_figures = await reports.points_overview(uow, profile, now=clock.now())
         programme_figures = await programme.figures(clock.now(), overview.members)
+        growth_figures = await growth.figures(clock.now())
         engagement = await engagement_figures(hearth, community, options.days, sum(recomputes))
         nudge_figures = await responder.finish()
         digest_charts = save_digest_charts(api, OPERATOR_ID, options.out)
@@ -228,6 +237,7 @@ async def simulate(
         programme=programme_figures,
         engagement=engagement,
         nudges=nudge_figures,
+        growth=growth_figures,
         digests=sum(digests),
         digest_charts=digest_charts,
         chart=chart,
@@ -251,14 +261,14 @@ def _expiry_reminders(hearth: Hearth, reminded: list[int]) -> Action:
     return action
 
 
-async def _stock_the_store(api: BotApiStandIn, community: SyntheticCommunity) -> int:
+async def _stock_the_store(
+    api: BotApiStandIn, clock: VirtualClock, community: SyntheticCommunity
+) -> int:
     """The operator starts the bot (for the weekly digest in private) and puts two rewards
     on the shelf, as a real operator would."""
     operator = community.operator
     for command in ("/start", *REWARDS):
-        api.add_update(
-            updates.message(updates.private(operator), operator, command, datetime.now(UTC))
-        )
+        api.add_update(updates.message(updates.private(operator), operator, command, clock.now()))
         await api.wait_until_consumed(timeout=30)
     return 1 + len(REWARDS)
 
@@ -300,13 +310,15 @@ def _button(api: BotApiStandIn, since: int, member: updates.JsonDict, prefix: st
     return None
 
 
-async def _ask_for_stats(api: BotApiStandIn, community: SyntheticCommunity, days: int) -> str:
+async def _ask_for_stats(
+    api: BotApiStandIn, clock: VirtualClock, community: SyntheticCommunity, days: int
+) -> str:
     """The operator sends /stats in private, as a real operator would; returns the reply."""
     operator = community.operator
     period = max((p for p in (7, 30, 90) if p <= days), default=7)
     since = len(api.calls)
     api.add_update(
-        updates.message(updates.private(operator), operator, f"/stats {period}d", datetime.now(UTC))
+        updates.message(updates.private(operator), operator, f"/stats {period}d", clock.now())
     )
     call = await api.wait_for_call(
         "sendMessage",
