@@ -6,7 +6,7 @@ import json
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hearth.domain.lifecycle import LifecycleRules, lifecycle_rules_from_settings
@@ -48,6 +48,19 @@ class Settings(BaseSettings):
         default=None, description="Secret token Telegram sends with every webhook request."
     )
     webhook_listen: str = Field(default="0.0.0.0:8080", description="host:port of the webhook.")
+    console_url: str | None = Field(
+        default=None,
+        description="Public base URL of the operator console (e.g. https://club.example.com); "
+        "enables /console.",
+    )
+    console_listen: str = Field(
+        default="127.0.0.1:8081",
+        description="host:port of the console when polling (with a webhook it shares its server).",
+    )
+    console_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs console links and cookies; derived from the bot token when unset.",
+    )
     admin_cache_seconds: int = Field(
         default=300, ge=0, description="How long chat admins stay cached."
     )
@@ -183,12 +196,12 @@ class Settings(BaseSettings):
             raise ValueError(f"locale must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
 
-    @field_validator("webhook_listen")
+    @field_validator("webhook_listen", "console_listen")
     @classmethod
-    def _host_port(cls, value: str) -> str:
+    def _host_port(cls, value: str, info: ValidationInfo) -> str:
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit():
-            raise ValueError("webhook_listen must look like host:port")
+            raise ValueError(f"{info.field_name} must look like host:port")
         return value
 
     @property

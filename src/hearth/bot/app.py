@@ -57,6 +57,7 @@ from hearth.scheduler.jobs import build_scheduler
 from hearth.scheduler.quizzes import QuizTimetable
 from hearth.services import activity_points, missions
 from hearth.services.communities import CommunityDefaults
+from hearth.services.console import ConsoleAccess, ConsoleKeys, console_secret
 from hearth.services.directory import Directory
 from hearth.services.ports import Clock, MissionNotices, UnitOfWork
 from hearth.storage.activity_buffer import ActivityBuffer, BatchHook
@@ -106,6 +107,7 @@ class Hearth:
     metrics: Metrics
     redis: Redis | None = None
     leadership: Leadership | None = None
+    console_access: ConsoleAccess | None = None  # when HEARTH_CONSOLE_URL is set
 
     @property
     def allowed_updates(self) -> list[str]:
@@ -258,6 +260,7 @@ def build_hearth(
     acks = Acknowledgements(bot, uow_factory, directory, budget)
     quiz_rounds = QuizRounds(bot, uow_factory, outbox, budget, clock)
     quiz_timetable = QuizTimetable(uow_factory, quiz_rounds, clock)
+    console_access = _console_access(settings)
     dispatcher = build_dispatcher(
         uow_factory=uow_factory,
         buffer=buffer,
@@ -283,6 +286,7 @@ def build_hearth(
         exit_surveys=OutboxExitSurvey(outbox),
         honour_notices=honour_notices,
         referral_notices=OutboxReferralNotices(outbox),
+        console_access=console_access,
     )
     hearth = Hearth(
         settings=settings,
@@ -326,6 +330,7 @@ def build_hearth(
         dispatcher=dispatcher,
         metrics=metrics,
         redis=redis,
+        console_access=console_access,
     )
     dispatcher.startup.register(hearth.on_startup)
     dispatcher.shutdown.register(hearth.on_shutdown)
@@ -354,3 +359,12 @@ def _message_points(directory: Directory) -> BatchHook:
         await activity_points.credit_messages(uow, records, community_of, now)
 
     return credit
+
+
+def _console_access(settings: Settings) -> ConsoleAccess | None:
+    """The operator console's address and keys, when it is set up."""
+    if settings.console_url is None or settings.bot_token is None:
+        return None
+    configured = settings.console_secret.get_secret_value() if settings.console_secret else None
+    secret = console_secret(configured, settings.bot_token.get_secret_value())
+    return ConsoleAccess(settings.console_url, ConsoleKeys(secret))

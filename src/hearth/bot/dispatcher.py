@@ -18,6 +18,7 @@ from hearth.bot.quiz_rounds import QuizRounds
 from hearth.bot.welcomes import GroupWelcomes
 from hearth.handlers import build_router
 from hearth.services.communities import CommunityDefaults
+from hearth.services.console import ConsoleAccess
 from hearth.services.directory import Directory
 from hearth.services.ports import (
     AnnouncementTimetable,
@@ -61,6 +62,7 @@ def build_dispatcher(
     exit_surveys: ExitSurveyAsker | None = None,
     honour_notices: HonourNotices | None = None,
     referral_notices: ReferralNotices | None = None,
+    console_access: ConsoleAccess | None = None,
 ) -> Dispatcher:
     """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
     dispatcher = Dispatcher(
@@ -82,6 +84,7 @@ def build_dispatcher(
         exit_surveys=exit_surveys,
         honour_notices=honour_notices,
         referral_notices=referral_notices,
+        console_access=console_access,
     )
     if metrics is not None:
         dispatcher.update.outer_middleware(MetricsMiddleware(metrics))

@@ -22,6 +22,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from hearth.bot.app import Hearth
+from hearth.bot.console_server import mount_console, start_console_server
 from hearth.bot.metrics import MULTIPROCESS_ENV, mark_worker_dead
 from hearth.bot.operations import add_operations_routes
 
@@ -33,15 +34,21 @@ log = logging.getLogger(__name__)
 
 
 async def run_polling(hearth: Hearth, *, polling_timeout: int = 10) -> None:
-    """Long polling until SIGINT/SIGTERM; shutdown waits for running handlers."""
+    """Long polling until SIGINT/SIGTERM; shutdown waits for running handlers. The operator
+    console, when set up, is served on a port of its own meanwhile."""
     await hearth.bot.delete_webhook(drop_pending_updates=False)
-    await hearth.dispatcher.start_polling(
-        hearth.bot,
-        allowed_updates=hearth.allowed_updates,
-        polling_timeout=polling_timeout,
-        handle_signals=True,
-        tasks_concurrency_limit=hearth.settings.max_concurrent_updates,
-    )
+    console = await start_console_server(hearth)
+    try:
+        await hearth.dispatcher.start_polling(
+            hearth.bot,
+            allowed_updates=hearth.allowed_updates,
+            polling_timeout=polling_timeout,
+            handle_signals=True,
+            tasks_concurrency_limit=hearth.settings.max_concurrent_updates,
+        )
+    finally:
+        if console is not None:
+            await console.cleanup()
 
 
 def build_webhook_app(hearth: Hearth, *, register: bool = True) -> web.Application:
@@ -65,6 +72,7 @@ def build_webhook_app(hearth: Hearth, *, register: bool = True) -> web.Applicati
     ).register(app, path=path)
     setup_application(app, hearth.dispatcher, bot=hearth.bot)
     add_operations_routes(app, hearth)
+    mount_console(app, hearth)
 
     async def register_webhook(_app: web.Application) -> None:
         await hearth.bot.set_webhook(

@@ -56,6 +56,7 @@ OPERATOR_COMMANDS = (
     ("segments", __("Members per lifecycle stage and RFM segment, with lists and files")),
     ("cohorts", __("Retention by join week, table and heat map in private: /cohorts [weeks]")),
     ("digest", __("Weekly digest: /digest for a preview now, /digest on|off in the group")),
+    ("console", __("The web console: a one-time sign-in link for your browser, in private")),
     (
         "nudges",
         __(

@@ -1084,6 +1084,20 @@ class ProfileRepository(Protocol):
         ...
 
 
+class ConsoleLinkRepository(Protocol):
+    """The operator console's one-time sign-in links. Never commits."""
+
+    async def add(
+        self, nonce: str, operator_id: int, now: datetime, expires_at: datetime
+    ) -> None: ...
+
+    async def use(self, nonce: str, operator_id: int, now: datetime) -> bool:
+        """Use the link once: False when it is unknown, someone else's, expired or used."""
+        ...
+
+    async def prune(self, before: datetime) -> int: ...
+
+
 class ReferralRepository(Protocol):
     """Which member's invite brought which friend to a community. Never commits."""
 
@@ -1370,6 +1384,9 @@ class UnitOfWork(Protocol):
 
     @property
     def referrals(self) -> ReferralRepository: ...
+
+    @property
+    def console_links(self) -> ConsoleLinkRepository: ...
 
     @property
     def draws(self) -> DrawsRepository: ...

@@ -13,6 +13,7 @@ from hearth.storage import attachments, tags  # noqa: F401 - registers their tab
 from hearth.storage.announcements import SqlAnnouncementRepository
 from hearth.storage.attachments import SqlAttachmentRepository
 from hearth.storage.cohorts import SqlCohortRepository
+from hearth.storage.console import SqlConsoleLinkRepository
 from hearth.storage.draws import SqlDrawsRepository
 from hearth.storage.engagement import SqlEngagementRepository
 from hearth.storage.events import SqlEventsRepository
@@ -189,6 +190,10 @@ class SqlUnitOfWork:
     @property
     def referrals(self) -> SqlReferralRepository:
         return SqlReferralRepository(self.session, self._dialect)
+
+    @property
+    def console_links(self) -> SqlConsoleLinkRepository:
+        return SqlConsoleLinkRepository(self.session, self._dialect)
 
     @property
     def draws(self) -> SqlDrawsRepository:
