@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
@@ -21,7 +21,6 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hearth.domain.members import CommunityProfile
-from hearth.handlers.filters import OperatorDirectory
 from hearth.services import console
 from hearth.services.console import SESSION_SECONDS, ConsoleKeys, ConsoleSession
 from hearth.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -34,6 +33,14 @@ LOCALES = {"en": "English", "zh_Hans": "简体中文"}
 Page = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 DEPS: web.AppKey[ConsoleDeps] = web.AppKey("console_deps", object)  # type: ignore[arg-type]
+
+
+class OperatorDirectory(Protocol):
+    """Who operates which community: the bot's own directory (chat admins, cached)."""
+
+    async def operated(self, bot: Bot, uow: UnitOfWork, user_id: int) -> list[CommunityProfile]:
+        """Active communities this user may operate."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
