@@ -129,7 +129,13 @@ def build_seed(scale: float, rng: random.Random) -> Seed:
     """Synthetic communities; timestamps are naive UTC, as Hearth stores them."""
     communities = max(1, round(COMMUNITIES * min(scale, 1.0)))
     per_community = max(10, round(MEMBERS_PER_COMMUNITY * scale / (communities / COMMUNITIES)))
-    total_rows = round(ACTIVITY_ROWS * scale)
+    return build_communities(communities, per_community, round(ACTIVITY_ROWS * scale), rng)
+
+
+def build_communities(
+    communities: int, per_community: int, total_rows: int, rng: random.Random
+) -> Seed:
+    """``communities`` of ``per_community`` members with ``total_rows`` activity rows."""
     total_members = communities * per_community
     habit_rows = sum(habit.share * habit.rows for habit in HABITS)
     row_factor = total_rows / (total_members * habit_rows)

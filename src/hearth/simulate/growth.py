@@ -172,7 +172,9 @@ class Growth:
         self.draws: list[SimulatedDraw] = []
         self.double_presses = 0
         self._message_ids = iter(range(800_000, 900_000))  # group messages of growth
-        self._checklist_titles = self._titles("<b>Your first steps in {title}</b>")
+        self._checklist_titles = self._titles(
+            "<b>Your first steps in {title}</b> — {done} of {total} done"
+        )
         self._seen = 0  # messages of api.delivered already looked at
         self._later: dict[int, list[Checkpoint]] = {}  # day -> questionnaires filled in
 
@@ -589,10 +591,12 @@ class Growth:
     def _titles(self, msgid: str) -> set[str]:
         """The part of a text before its ``{title}``, in every language of the bot."""
         i18n = self.hearth.i18n
-        return {
-            i18n.gettext(msgid, locale=locale).split("{title}")[0]
-            for locale in i18n.available_locales
-        }
+        texts = {locale: i18n.gettext(msgid, locale=locale) for locale in i18n.available_locales}
+        untranslated = [
+            locale for locale, text in texts.items() if text == msgid and locale != "en"
+        ]
+        assert not untranslated, f"no {untranslated} translation of {msgid!r}: did it change?"
+        return {text.split("{title}")[0] for text in texts.values()}
 
     def _date(self, day: int) -> date:
         return self.community.first_day + timedelta(days=day)
