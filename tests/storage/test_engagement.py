@@ -442,3 +442,34 @@ async def test_interests_are_topics_answered_well_and_types_of_events_attended(
     facts = await facts_of(uow_factory, GROUP, ZONE, TODAY)
     assert facts[STEADY].interests == interests[STEADY]
     assert facts[QUIET].interests == ()
+
+
+async def test_participation_reads_the_roll_up_and_the_days_after_it_as_the_activity_says(
+    uow_factory: UnitOfWorkFactory,
+):
+    """The insight and cohort figures read (member, day) pairs from the roll-up where its
+    last refresh read the whole day, and from the activity after that: before any refresh,
+    after one, and with activity written since (a later hour of the latest day, a new day)
+    the pairs are exactly those of the activity."""
+    from hearth.storage.engagement import participation_days
+
+    await club(uow_factory)
+    first, last = days_ago(100), TODAY + timedelta(days=1)
+
+    async def pairs() -> set[tuple[int, int]]:
+        async with uow_factory() as uow:
+            days = await participation_days(uow.session, uow._dialect, GROUP, first, last)
+            rows = await uow.session.execute(select(days.c.member_id, days.c.day))
+            return {(int(member), int(day)) for member, day in rows}
+
+    before = await pairs()
+    async with uow_factory() as uow:
+        await uow.engagement.refresh_member_days(GROUP)
+        await uow.commit()
+    assert await pairs() == before
+
+    await took_part(uow_factory, GROUP, ZONE, QUIET, local_noon(TODAY), local_noon(days_ago(-1)))
+    expected = before | {(QUIET, TODAY.toordinal()), (QUIET, days_ago(-1).toordinal())}
+    assert await pairs() == expected
+    assert (STEADY, days_ago(70).toordinal()) in expected  # the roll-up's days are there
+    assert (STEADY, days_ago(1).toordinal()) not in expected  # a join is no participation

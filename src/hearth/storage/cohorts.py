@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Date, Select, case, func, literal, or_, select
@@ -26,10 +26,9 @@ from hearth.domain.members import JoinVia
 from hearth.domain.rfm import Segment
 from hearth.storage import tables
 from hearth.storage.engagement import (
-    MemberDayRow,
     MembershipStageRow,
-    SqlEngagementRepository,
     StageChangeRow,
+    participation_days,
 )
 from hearth.storage.repositories import _as_date, _Repository
 
@@ -47,7 +46,6 @@ class SqlCohortRepository(_Repository):
         """
         if not starts:
             return CohortCounts()
-        await SqlEngagementRepository(self.session, self.dialect).refresh_member_days(community_id)
         bounds = [start_of_local_day(start, timezone) for start in starts]
         end = start_of_local_day(starts[-1] + WEEK, timezone)
         membership = tables.Membership
@@ -67,20 +65,18 @@ class SqlCohortRepository(_Repository):
             )
             .subquery("joiners")
         )
-        day = col(MemberDayRow.day)
-        # ordinal 1 (1 January of year 1) was a Monday: a day's Monday is day - (day - 1) % 7
-        weeks = (
-            select(
-                col(MemberDayRow.member_id).label("member_id"),
-                (day - (day - 1) % 7).label("week"),
-            )
-            .where(
-                col(MemberDayRow.community_id) == community_id,
-                day >= starts[0].toordinal(),
-                day < (starts[-1] + WEEK).toordinal(),
-            )
-            .subquery("weeks")
+        taking_part = await participation_days(
+            self.session,
+            self.dialect,
+            community_id,
+            starts[0],
+            starts[-1] + WEEK - timedelta(days=1),
         )
+        day = taking_part.c.day
+        # ordinal 1 (1 January of year 1) was a Monday: a day's Monday is day - (day - 1) % 7
+        weeks = select(
+            taking_part.c.member_id.label("member_id"), (day - (day - 1) % 7).label("week")
+        ).subquery("weeks")
         sizes = await self.session.execute(
             select(joiners.c.cohort, func.count()).group_by(joiners.c.cohort)
         )

@@ -51,8 +51,10 @@ from sqlalchemy import (
     select,
     type_coerce,
     union,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from hearth.domain.activity import PARTICIPATION_KINDS
@@ -439,12 +441,7 @@ class SqlEngagementRepository(_Repository):
         )
 
     def _ordinal(self, local_day: Any) -> Any:
-        """SQL for ``local_day.toordinal()``: days since 31 December of the year 0."""
-        if self.dialect == "postgresql":
-            # (asyncpg sends date.min as -infinity: count from a later day of known ordinal)
-            return type_coerce(local_day - _EPOCH, Integer) + _EPOCH.toordinal()
-        # julianday of 0001-01-01 is 1721425.5
-        return func.cast(func.julianday(local_day) - 1721424.5, Integer)
+        return day_ordinal(self.dialect, local_day)
 
     def _values(self, community_id: int, start: datetime, end: datetime) -> list[Subquery]:
         """Per member: points earned, events attended, redemptions, from ``start`` to ``end``."""
@@ -882,3 +879,56 @@ def _member_facts(
         interests.get(member_id, ()),
         previous,
     )
+
+
+def day_ordinal(dialect: str, local_day: Any) -> Any:
+    """SQL for ``local_day.toordinal()``: days since 31 December of the year 0."""
+    if dialect == "postgresql":
+        # (asyncpg sends date.min as -infinity: count from a later day of known ordinal)
+        return type_coerce(local_day - _EPOCH, Integer) + _EPOCH.toordinal()
+    # julianday of 0001-01-01 is 1721425.5
+    return func.cast(func.julianday(local_day) - 1721424.5, Integer)
+
+
+async def participation_days(
+    session: AsyncSession, dialect: str, community_id: int, first: date, last: date
+) -> Subquery:
+    """``(member_id, day)``, the day as ``date.toordinal()``: each member who took part in the
+    community on each local day from ``first`` to ``last``. Reads only: the ``member_day``
+    roll-up for the days it has read in full (before the latest day its last refresh read),
+    the activity itself for the days after — a few at most, once the nightly recompute ran.
+    """
+    through = await session.scalar(
+        select(col(MemberDayRollupRow.through_day)).where(
+            col(MemberDayRollupRow.community_id) == community_id
+        )
+    )
+    low, high = first.toordinal(), last.toordinal()
+    tail_from = low if through is None else max(low, int(through))
+    activity = tables.Activity
+    tail = (
+        select(
+            col(activity.member_id).label("member_id"),
+            day_ordinal(dialect, col(activity.local_day)).label("day"),
+        )
+        .where(
+            col(activity.community_id) == community_id,
+            col(activity.local_day).between(date.fromordinal(tail_from), last),
+            col(activity.kind).in_(_PARTICIPATION),
+        )
+        .distinct()
+    )
+    if tail_from <= low:
+        return tail.subquery("participation_days")
+    rolled: Any = select(
+        col(MemberDayRow.member_id).label("member_id"), col(MemberDayRow.day).label("day")
+    ).where(
+        col(MemberDayRow.community_id) == community_id,
+        col(MemberDayRow.day) >= low,
+        col(MemberDayRow.day) < tail_from,
+        col(MemberDayRow.day) <= high,
+    )
+    if tail_from > high:
+        rolled_only: Subquery = rolled.subquery("participation_days")
+        return rolled_only
+    return union_all(rolled, tail).subquery("participation_days")

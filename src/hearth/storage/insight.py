@@ -35,7 +35,7 @@ from hearth.domain.points import CREDIT_KINDS, EntryKind
 from hearth.domain.streaks import MAX_FREEZES
 from hearth.services.ports import DaySpan, TimeSpan
 from hearth.storage import tables
-from hearth.storage.engagement import StageChangeRow
+from hearth.storage.engagement import StageChangeRow, participation_days
 from hearth.storage.events import AttendanceRow, EventRow
 from hearth.storage.repositories import _Repository
 
@@ -84,26 +84,19 @@ class SqlInsightRepository(_Repository):
     ) -> list[tuple[int, int]]:
         """(member-days, distinct members) with participation activity, per span.
 
-        One pass over the distinct (member, local day) pairs of the union of the spans;
-        the covering index on (community, local day, member, kind) answers it alone.
+        One pass over the distinct (member, local day) pairs of the union of the spans: the
+        ``member_day`` roll-up where it is complete, the activity after it
+        (``engagement.participation_days``).
         """
         if not spans:
             return []
-        activity = tables.Activity
         low, high = _outer(spans)
-        day_of_member = (
-            select(col(activity.member_id).label("member_id"), col(activity.local_day).label("day"))
-            .where(
-                col(activity.community_id) == community_id,
-                col(activity.local_day).between(low, high),
-                col(activity.kind).in_(_PARTICIPATION),
-            )
-            .distinct()
-            .subquery("member_days")
+        day_of_member = await participation_days(
+            self.session, self.dialect, community_id, low, high
         )
         columns = []
         for first, last in spans:
-            inside = day_of_member.c.day.between(first, last)
+            inside = day_of_member.c.day.between(first.toordinal(), last.toordinal())
             columns += [
                 _count_if(inside),
                 _count_if(inside, day_of_member.c.member_id, distinct=True),
