@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from hearth.domain.events import REMINDER_HOURS
 from hearth.domain.lifecycle import LifecycleRules, lifecycle_rules_from_settings
 from hearth.domain.schedules import InvalidSchedule, schedule_from_spec
 
@@ -98,7 +99,7 @@ class Settings(BaseSettings):
         "this late; older missed runs are skipped.",
     )
     event_reminder_hours: Annotated[tuple[int, ...], NoDecode] = Field(
-        default=(24, 1),
+        default=REMINDER_HOURS,
         description="Hours before an event's start at which going members are reminded.",
     )
     digest_schedule: str = Field(

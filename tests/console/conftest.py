@@ -8,11 +8,12 @@ does not run); Alice and Boris are members. ``sign_in_link`` is the link the bot
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 
 from hearth.bot.console_server import mount_console
@@ -72,3 +73,26 @@ async def console(sqlite_url: str, clock: VirtualClock) -> AsyncIterator[Console
     yield Console(harness, server)
     await server.close()
     await harness.hearth.on_shutdown()
+
+
+@asynccontextmanager
+async def signed_in(console: Console) -> AsyncIterator[ClientSession]:
+    """A browser (an HTTP client keeping cookies) with Adam signed in by the bot's link."""
+    link = await console.sign_in_link()
+    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as browser:
+        async with browser.get(link) as response:
+            assert response.status == 200
+        yield browser
+
+
+async def page_of(browser: ClientSession, console: Console, path: str) -> str:
+    """The page at ``path``, which must open."""
+    async with browser.get(console.url(path)) as response:
+        assert response.status == 200, path
+        return await response.text()
+
+
+def form_token(page: str) -> str:
+    """The session's token that the page's forms carry."""
+    start = page.index('name="form_token" value="') + len('name="form_token" value="')
+    return page[start : page.index('"', start)]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -16,7 +17,19 @@ from hearth.domain.lifecycle import LifecycleRules
 from hearth.services.engagement_recompute import recompute
 from hearth.simulate import updates
 from tests.console.conftest import Console
-from tests.handlers.common import GROUP, GROUP_ID, NOW, OTHER_GROUP_ID, at, joins, said
+from tests.console.test_rewards_events import redeems, status_of, stocks
+from tests.handlers.common import (
+    ADMIN,
+    ALICE,
+    GROUP,
+    GROUP_ID,
+    NOW,
+    OTHER_GROUP_ID,
+    at,
+    credits,
+    joins,
+    said,
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "console"
@@ -90,7 +103,7 @@ async def test_the_overview_shows_figures_charts_and_cohorts(
     await page.wait_for_selector("#stage-chart[data-drawn='yes']")
     assert await page.locator("#headline .card").count() >= 8
     assert "Pudong Owners" in await page.locator("header").inner_text()
-    joined = page.locator("#headline .card", has_text="Joined").locator(".value")
+    joined = page.locator("#headline .card", has_text="Members who joined").locator(".value")
     assert int(await joined.inner_text()) > 0
     assert await page.locator("#cohorts tbody tr").count() >= 4
     await shot(page, "overview")
@@ -148,3 +161,71 @@ async def test_another_communitys_id_in_the_address_bar_is_not_found(
     assert response.status == 404
     assert "Not found" in await page.locator("h1").inner_text()
     assert "Jinqiao Riders" not in await page.content()
+
+
+async def test_every_page_opens_from_the_navigation(browser: Any, console: Console) -> None:
+    await six_weeks_of_club_life(console)
+    page = await signed_in(browser, console, viewport={"width": 1280, "height": 900})
+
+    labels = await page.locator("nav.pages a").all_inner_texts()
+    assert labels == [
+        "Overview",
+        "Member list",
+        "Points and rewards",
+        "Events",
+        "Schedule",
+        "Nudges",
+    ]
+    for label in labels[1:]:
+        link = await page.locator("nav.pages a", has_text=label).get_attribute("href")
+        response = await page.goto(console.url(link))
+        assert response.status == 200
+        assert await page.locator("nav.pages a[aria-current='page']").inner_text() == label
+        await shot(page, label.lower().replace(" ", "-"))
+
+
+async def test_filtering_members_opening_one_and_exporting_the_filter(
+    browser: Any, console: Console
+) -> None:
+    await six_weeks_of_club_life(console)
+    await console.bot.feed(said(ADMIN, "/tag vip", reply_to=said(ALICE, "hi")["message"]))
+    page = await signed_in(browser, console, viewport={"width": 1280, "height": 900})
+    await page.goto(console.url(f"/console/{GROUP_ID}/members"))
+    everyone = await page.locator("#members-table tbody tr[data-member-id]").count()
+
+    await page.select_option("select[name='tag']", "vip")
+    await page.click("#member-filter button[type='submit']")
+
+    rows = page.locator("#members-table tbody tr[data-member-id]")
+    assert everyone > 20
+    assert await rows.count() == 1
+    assert await rows.first.get_attribute("data-member-id") == str(ALICE["id"])
+    async with page.expect_download() as download:
+        await page.click("#export-csv")
+    saved = await (await download.value).path()
+    exported = await asyncio.to_thread(Path(saved).read_text, encoding="utf-8-sig")
+    lines = exported.strip().splitlines()
+    assert len(lines) == 2  # the header and Alice
+    assert "Alice" in lines[1]
+    assert "phone" not in lines[0].lower()
+
+    await rows.first.locator("a").first.click()
+    await page.wait_for_selector("#timeline")
+    assert "Alice" in await page.locator("h1").inner_text()
+    await shot(page, "member")
+
+
+async def test_an_operator_fulfils_a_redemption_from_the_browser(
+    browser: Any, console: Console
+) -> None:
+    await credits(console.bot, ALICE, 100)
+    await stocks(console, ADMIN, "/reward_new 30 5 Club mug limit=3")
+    redemption = await redeems(console, ALICE)
+    page = await signed_in(browser, console)
+    await page.goto(console.url(f"/console/{GROUP_ID}/rewards"))
+
+    await page.click(f"#redemption-{redemption} button.fulfil")
+
+    assert "is marked as fulfilled" in await page.locator("#notice").inner_text()
+    assert await page.locator(f"#redemption-{redemption}").count() == 0
+    assert await status_of(console, redemption) == "fulfilled"

@@ -57,6 +57,7 @@ OPERATOR_COMMANDS = (
     "/segments",
     "/cohorts",
     "/digest",
+    "/console",
     "/tag",
     "/untag",
     "/tags",

@@ -59,6 +59,7 @@ OPERATOR_COMMANDS: dict[str, list[str]] = {
     "segments": [""],
     "cohorts": ["", "4"],
     "digest": ["", "off"],
+    "console": [""],
     "nudges": ["", "preview", "pause", "cap 9", "holdout 50", "template light Come back!"],
     "tag": ["@zq_owner spy"],
     "untag": ["@zq_owner vip"],

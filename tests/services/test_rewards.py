@@ -124,6 +124,19 @@ async def redeem(
         return result
 
 
+class HeardNotes:
+    """Records the members' notes of settled redemptions instead of queueing them."""
+
+    def __init__(self) -> None:
+        self.notes: list[tuple[str, int]] = []
+
+    async def redemption_settled(
+        self, uow: Any, key: str, member: Any, community: Any, redemption: Any, title: str
+    ) -> bool:
+        self.notes.append((key, member.id))
+        return True
+
+
 async def settle(
     uow_factory: UnitOfWorkFactory,
     action: str,
@@ -135,6 +148,7 @@ async def settle(
         result = await use_case(
             uow,
             repository(uow, uow_factory),
+            HeardNotes(),
             redemption_id,
             actor_id=OPERATOR,
             operated=operated if operated is not None else {GROUP},

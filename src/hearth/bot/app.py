@@ -286,6 +286,7 @@ def build_hearth(
         exit_surveys=OutboxExitSurvey(outbox),
         honour_notices=honour_notices,
         referral_notices=OutboxReferralNotices(outbox),
+        redemption_notices=notifier,
         console_access=console_access,
     )
     hearth = Hearth(

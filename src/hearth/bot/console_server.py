@@ -26,6 +26,9 @@ def console_app(hearth: Hearth) -> web.Application | None:
             keys=access.keys,
             clock=hearth.clock,
             secure_cookie=access.url.startswith("https://"),
+            redemption_notices=hearth.notifier,
+            announcement_timetable=hearth.timetable,
+            event_reminder_hours=hearth.settings.event_reminder_hours,
         )
     )
 

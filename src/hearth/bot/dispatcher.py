@@ -29,6 +29,7 @@ from hearth.services.ports import (
     ExitSurveyAsker,
     FeedbackNotices,
     HonourNotices,
+    RedemptionNotices,
     ReferralNotices,
     ScheduleWatcher,
 )
@@ -62,6 +63,7 @@ def build_dispatcher(
     exit_surveys: ExitSurveyAsker | None = None,
     honour_notices: HonourNotices | None = None,
     referral_notices: ReferralNotices | None = None,
+    redemption_notices: RedemptionNotices | None = None,
     console_access: ConsoleAccess | None = None,
 ) -> Dispatcher:
     """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
@@ -84,6 +86,7 @@ def build_dispatcher(
         exit_surveys=exit_surveys,
         honour_notices=honour_notices,
         referral_notices=referral_notices,
+        redemption_notices=redemption_notices,
         console_access=console_access,
     )
     if metrics is not None:

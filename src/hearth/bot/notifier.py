@@ -18,7 +18,8 @@ from hearth.domain.delivery import Method, OutgoingMessage, Priority
 from hearth.domain.locales import choose_locale
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.domain.points import Tier
-from hearth.handlers import keyboards, texts
+from hearth.domain.rewards import Redemption
+from hearth.handlers import keyboards, rewards_texts, texts
 from hearth.handlers.texts import quote
 from hearth.services.ports import Clock, UnitOfWork
 
@@ -157,7 +158,8 @@ def edit(
 
 
 class PrivateNotifier:
-    """The reminders of check-ins and points, queued in the member's language."""
+    """The reminders of check-ins and points and the notes of settled redemptions, queued in
+    the member's language."""
 
     def __init__(self, outbox: OutboxWriter) -> None:
         self.outbox = outbox
@@ -203,6 +205,21 @@ class PrivateNotifier:
         with self.outbox.speaking_to(member, community):
             text = f"{quote(community.title)}: {texts.tier_reached(tier)}"
         return await self.outbox.to_member(uow, key, member, community, text, kind="tier")
+
+    async def redemption_settled(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        redemption: Redemption,
+        reward_title: str,
+    ) -> bool:
+        with self.outbox.speaking_to(member, community):
+            text = rewards_texts.settled_for_member(redemption, reward_title, community.title)
+        return await self.outbox.to_member(
+            uow, key, member, community, text, kind="redemption_settled"
+        )
 
 
 class _Locale:

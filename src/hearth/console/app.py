@@ -20,10 +20,17 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from hearth.domain.events import REMINDER_HOURS
 from hearth.domain.members import CommunityProfile
 from hearth.services import console
 from hearth.services.console import SESSION_SECONDS, ConsoleKeys, ConsoleSession
-from hearth.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from hearth.services.ports import (
+    AnnouncementTimetable,
+    Clock,
+    RedemptionNotices,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 PREFIX = "/console"
 COOKIE = "hearth_console"
@@ -54,6 +61,10 @@ class ConsoleDeps:
     keys: ConsoleKeys
     clock: Clock
     secure_cookie: bool  # the console is served over HTTPS
+    redemption_notices: RedemptionNotices  # tells a member their redemption was settled
+    # Re-arms an announcement's job at once after a pause or resume (else the next sweep does).
+    announcement_timetable: AnnouncementTimetable | None = None
+    event_reminder_hours: tuple[int, ...] = REMINDER_HOURS  # settings.event_reminder_hours
 
 
 def templates(i18n: I18n) -> Environment:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from hearth.console import members, rewards_events, schedule_nudges
 from hearth.console.app import (
     DEPS,
     PREFIX,
@@ -27,6 +28,9 @@ CHART_WEEKS = 8
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", communities)
     app.router.add_get("/{community}/", overview)
+    schedule_nudges.add_routes(app)
+    rewards_events.add_routes(app)
+    members.add_routes(app)
 
 
 async def communities(request: web.Request) -> web.StreamResponse:

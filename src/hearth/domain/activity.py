@@ -56,6 +56,17 @@ class ActivityRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ActivityDay:
+    """What a member did of one kind on one local day, as their timeline shows it."""
+
+    local_day: date
+    kind: ActivityKind
+    count: int
+    first_at: datetime  # UTC
+    last_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class MessageFacts:
     """What a handler observed about a group message, stripped of its content."""
 

@@ -27,6 +27,7 @@ DEFAULT_POINTS = 20  # what attending is worth unless the operator says otherwis
 DEFAULT_DURATION = timedelta(hours=2)  # when the operator gives only a start
 CHECKIN_OPENS_BEFORE = timedelta(hours=1)  # on-site check-in opens this long before the start
 CHECKIN_CLOSES_AFTER = timedelta(hours=3)  # … and closes this long after the end
+REMINDER_HOURS = (24, 1)  # going members are reminded this many hours before the start
 LONGEST_EVENT = timedelta(days=14)
 UNLIMITED_WORDS = frozenset({"no limit", "nolimit", "unlimited", "none", "∞", "不限", "无限"})
 
@@ -91,6 +92,16 @@ class Event:
     @property
     def cancelled(self) -> bool:
         return self.status is EventStatus.CANCELLED
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEvent:
+    """One event as one member took part in it: their answer, check-in and rating."""
+
+    event: Event
+    rsvp: RsvpStatus | None  # None: they never answered (checked in on site only)
+    attended: bool
+    rating: int | None  # 1–5, from the feedback they gave
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,46 @@ class Selection:
         return cls(kind, value)
 
 
+class MemberOrder(enum.StrEnum):
+    """What a roster of members is sorted by."""
+
+    NAME = "name"
+    LAST_ACTIVE = "active"
+    POINTS = "points"
+    JOINED = "joined"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFilter:
+    """Which current members a roster shows, in which order; an empty field narrows nothing.
+
+    ``search`` is part of a name or @username, or a member's id; ``tag`` an operator or
+    automatic tag; ``tier`` the tier last announced to the member.
+    """
+
+    search: str = ""
+    stage: Stage | None = None
+    segment: Segment | None = None
+    tag: str | None = None
+    tier: str | None = None
+    order: MemberOrder = MemberOrder.NAME
+    descending: bool = False
+
+    @property
+    def username(self) -> str | None:
+        """The @username searched for, when the search starts with "@"."""
+        text = self.search.strip()
+        return (text[1:] or None) if text.startswith("@") else None
+
+    @property
+    def member_id(self) -> int | None:
+        """The id searched for, when the search is a number that can be one (a BIGINT)."""
+        text = self.search.strip()
+        if not (text.isdecimal() and text.isascii() and len(text) <= 19):
+            return None
+        return int(text) if int(text) < 2**63 else None
+
+
 @dataclass(frozen=True, slots=True)
 class StandingsSummary:
     """Members per stage and per segment as of the latest recompute (None: never run)."""

@@ -58,7 +58,7 @@ from hearth.handlers.rewards_callbacks import (
 from hearth.services import rewards as store
 from hearth.services.directory import Directory
 from hearth.services.points import rules_of
-from hearth.services.ports import Clock, RewardsRepository, UnitOfWork
+from hearth.services.ports import Clock, RedemptionNotices, RewardsRepository, UnitOfWork
 
 OPERATOR_COMMANDS = ("reward_new", "reward_archive", "redemptions", "codes")
 MAX_CODE_FILE = 1024 * 1024  # bytes; 10,000 codes of 64 characters fit comfortably
@@ -393,6 +393,7 @@ async def settle(
     uow: UnitOfWork,
     rewards: RewardsRepository,
     operators: OperatorDirectory,
+    redemption_notices: RedemptionNotices,
     clock: Clock,
 ) -> None:
     actor_id = query.from_user.id
@@ -402,6 +403,7 @@ async def settle(
         redemption = await settlement(
             uow,
             rewards,
+            redemption_notices,
             callback_data.redemption_id,
             actor_id=actor_id,
             operated={community.id for community in operated},

@@ -14,6 +14,7 @@ from hearth.domain.rewards import (
     InvalidRewardSpec,
     OutOfStock,
     Problem,
+    Redemption,
     RedemptionClosed,
     RedemptionLimitReached,
     RedemptionStatus,
@@ -125,6 +126,24 @@ def redeemed(result: RedemptionResult) -> str:
         )
     )
     return "\n".join(lines)
+
+
+def settled_for_member(redemption: Redemption, reward_title: str, community_title: str) -> str:
+    """The member's note that an operator handed their reward over or cancelled it."""
+    if redemption.status is RedemptionStatus.CANCELLED:
+        return _(
+            "{community}: your redemption #{number} of <b>{title}</b> was cancelled by the "
+            "team, and its {points} points are back in your balance."
+        ).format(
+            community=quote(community_title),
+            number=redemption.id,
+            title=quote(reward_title),
+            points=redemption.cost,
+        )
+    return _(
+        "{community}: the team marked your redemption #{number} of <b>{title}</b> as handed "
+        "over. Enjoy!"
+    ).format(community=quote(community_title), number=redemption.id, title=quote(reward_title))
 
 
 def kept() -> str:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from hearth.domain.events import REMINDER_HOURS
 from hearth.domain.lifecycle import LifecycleRules
 from hearth.domain.schedules import Schedule
 from hearth.scheduler.announcements import AnnouncementTimetable
@@ -170,7 +171,7 @@ def build_scheduler(
     quiz_timetable: QuizTimetable | None = None,
     greeter: Greeter | None = None,
     event_notices: EventNotices | None = None,
-    event_reminder_hours: tuple[int, ...] = (24, 1),
+    event_reminder_hours: tuple[int, ...] = REMINDER_HOURS,
     digests: DigestPost | None = None,
     digest_schedule: Schedule | None = None,
     lifecycle_rules: LifecycleRules | None = None,

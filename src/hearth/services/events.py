@@ -205,7 +205,21 @@ class Report:
 
 
 async def report(uow: UnitOfWork, *, event_id: int, operated: Collection[int]) -> Report:
-    event = await operated_event(uow, event_id, operated)
+    return await _report(uow, await operated_event(uow, event_id, operated))
+
+
+async def community_reports(
+    uow: UnitOfWork, *, community_id: int, now: datetime, limit: int = 20
+) -> list[Report]:
+    """The reports of a community's events: up to ``limit`` that have not ended, soonest
+    first, then up to ``limit`` that have, latest first (cancelled ones included)."""
+    return [
+        await _report(uow, event)
+        for event in await uow.events.of_community(community_id, now, limit)
+    ]
+
+
+async def _report(uow: UnitOfWork, event: Event) -> Report:
     feedback = await uow.events.feedback(event.id)
     ratings = [rating for rating, _, _ in feedback if rating is not None]
     scores = [score for _, score, _ in feedback if score is not None]
@@ -411,6 +425,42 @@ async def give_feedback(
 
 
 # -- the scheduler
+
+REMINDERS_AHEAD = timedelta(days=7)  # operators see the reminders of events this close
+REMINDERS_SCAN = 100  # upcoming events looked at for them
+
+
+@dataclass(frozen=True, slots=True)
+class ComingReminder:
+    """A reminder ``send_reminders`` will send ``hours`` before ``event`` starts, at ``at``
+    (UTC), to ``members`` going members (as many as it would reach now)."""
+
+    event: Event
+    hours: int
+    at: datetime
+    members: int
+
+
+async def coming_reminders(
+    uow: UnitOfWork,
+    community_id: int,
+    now: datetime,
+    hours: Sequence[int],
+    *,
+    within: timedelta = REMINDERS_AHEAD,
+) -> list[ComingReminder]:
+    """The reminders still to come of the community's events starting within ``within``,
+    soonest first."""
+    coming = []
+    for event in await uow.events.upcoming([community_id], now, REMINDERS_SCAN):
+        if not now < event.starts_at <= now + within:
+            continue
+        for offset in sorted(set(hours), reverse=True):
+            at = event.starts_at - timedelta(hours=offset)
+            if at > now:
+                members = len(await uow.events.to_remind(event.id, offset))
+                coming.append(ComingReminder(event, offset, at, members))
+    return sorted(coming, key=lambda reminder: (reminder.at, reminder.event.id))
 
 
 async def send_reminders(

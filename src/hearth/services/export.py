@@ -22,8 +22,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from hearth.domain.members import CommunityProfile
-from hearth.domain.segments import ListKind, MemberRecord, Selection, file_stem
-from hearth.services import events
+from hearth.domain.segments import ListKind, MemberFilter, MemberRecord, Selection, file_stem
+from hearth.services import events, segments
 from hearth.services.ports import UnitOfWork
 
 BATCH = 1000
@@ -89,18 +89,20 @@ async def write(
     *,
     today: date,
     selection: Selection | None = None,
+    wanted: MemberFilter | None = None,
     max_bytes: int | None = None,
 ) -> int:
     """Write the export to ``sink`` (a binary file); returns the rows written, the header
     not counted. ``today`` (the community's local day) dates current streaks; ``selection``
-    narrows a members export to one stage, segment or tag. With ``max_bytes``, a CSV that
+    narrows a members export to one stage, segment or tag, ``wanted`` to the current members
+    a console filter holds, in its order. With ``max_bytes``, a CSV that
     grows past it stops early with ``ExportTooLarge`` instead of filling memory (an XLSX
     is compressed only when saved: its size is known at the end)."""
     sheet = _sheet(file_format, sink, what.value)
     sheet.append(COLUMNS[what])
     rows = 0
     try:
-        async for batch in _rows(uow, community, what, today, selection):
+        async for batch in _rows(uow, community, what, today, selection, wanted):
             for row in batch:
                 sheet.append(row)
             rows += len(batch)
@@ -125,9 +127,15 @@ async def _rows(
     what: ExportKind,
     today: date,
     selection: Selection | None,
+    wanted: MemberFilter | None,
 ) -> AsyncIterator[list[Sequence[Cell]]]:
     if what is ExportKind.MEMBERS:
-        async for members in uow.segments.batches(community.id, selection, BATCH):
+        batches = (
+            uow.segments.batches(community.id, selection, BATCH)
+            if wanted is None
+            else segments.roster_batches(uow, community, wanted, BATCH)
+        )
+        async for members in batches:
             yield [_member_row(member, today) for member in members]
     elif what is ExportKind.ACTIVITY:
         async for activity in uow.exports.activity(community.id, BATCH):

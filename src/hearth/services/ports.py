@@ -8,13 +8,13 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from hearth.domain.activity import ActivityKind, ActivityRecord
+from hearth.domain.activity import ActivityDay, ActivityKind, ActivityRecord
 from hearth.domain.announcements import Announcement, NewAnnouncement, RunStatus
 from hearth.domain.cohorts import CohortCounts, Movement
 from hearth.domain.delivery import OutboxCounts, OutboxStatus, OutgoingMessage, QueuedMessage
 from hearth.domain.draws import Draw, DrawStatus, Entry, NewDraw
 from hearth.domain.engagement import MemberFacts, MemberStanding
-from hearth.domain.events import Event, EventDraft, RsvpCounts, RsvpStatus
+from hearth.domain.events import Event, EventDraft, MemberEvent, RsvpCounts, RsvpStatus
 from hearth.domain.exit_survey import Departures, ExitReason
 from hearth.domain.exports import LedgerEntry
 from hearth.domain.feedback import FeedbackDraft, FeedbackItem, FeedbackLine, FeedbackStatus
@@ -66,7 +66,7 @@ from hearth.domain.quizzes import (
 from hearth.domain.referrals import Referral, ReferralCounts
 from hearth.domain.rewards import NewReward, Redemption, RedemptionLine, RedemptionStatus, Reward
 from hearth.domain.rfm import Segment
-from hearth.domain.segments import MemberRecord, Selection, StandingsSummary
+from hearth.domain.segments import MemberFilter, MemberRecord, Selection, StandingsSummary
 from hearth.domain.streaks import CheckinOutcome, StreakState
 
 if TYPE_CHECKING:  # the digest's value type lives with its service
@@ -378,6 +378,11 @@ class EventsRepository(Protocol):
         self, community_ids: Collection[int], now: datetime, limit: int
     ) -> list[Event]:
         """Scheduled events that have not ended, soonest first."""
+        ...
+
+    async def of_community(self, community_id: int, now: datetime, limit: int) -> list[Event]:
+        """A community's events, cancelled ones included: up to ``limit`` that have not
+        ended, soonest first, then up to ``limit`` that have, latest first."""
         ...
 
     async def starting_between(self, start: datetime, end: datetime) -> list[Event]: ...
@@ -852,6 +857,20 @@ class SegmentsRepository(Protocol):
         """Every membership (or the selection's), by member id, ``size`` at a time."""
         ...
 
+    async def count_matching(self, community_id: int, wanted: MemberFilter) -> int:
+        """How many current members the filter holds."""
+        ...
+
+    async def matching(
+        self, community_id: int, wanted: MemberFilter, *, offset: int, limit: int
+    ) -> list[MemberRecord]:
+        """Current members the filter holds, in its order (searched and sorted in SQL)."""
+        ...
+
+    async def tier_counts(self, community_id: int) -> dict[str, int]:
+        """Current members per tier last announced to them, most first."""
+        ...
+
     async def automatic_tag_counts(self, community_id: int) -> dict[str, int]:
         """Current members per automatic tag, most used first."""
         ...
@@ -915,6 +934,16 @@ class MemberCardQueries(Protocol):
 
     async def quiz_counts(self, community_id: int, member_id: int) -> tuple[int, int]:
         """(quiz questions answered, answered right)."""
+        ...
+
+    async def activity_days(
+        self, community_id: int, member_id: int, limit: int
+    ) -> list[ActivityDay]:
+        """The member's activity per local day and kind, the latest ``limit``, newest first."""
+        ...
+
+    async def events_of(self, community_id: int, member_id: int, limit: int) -> list[MemberEvent]:
+        """Events the member answered or checked in at, the latest ``limit`` by start."""
         ...
 
     async def messages_received(
@@ -1446,6 +1475,22 @@ class Notifier(Protocol):
         member: MemberProfile,
         community: CommunityProfile,
         tier: Tier,
+    ) -> bool: ...
+
+
+class RedemptionNotices(Protocol):
+    """Tells a member in private, through the outbox of the caller's transaction, that an
+    operator settled their redemption: handed the reward over, or cancelled it and refunded
+    the points; True when the message was new."""
+
+    async def redemption_settled(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        redemption: Redemption,
+        reward_title: str,
     ) -> bool: ...
 
 

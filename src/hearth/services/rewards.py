@@ -35,7 +35,7 @@ from hearth.domain.rewards import (
 )
 from hearth.services import points
 from hearth.services.communities import operated_or_unknown
-from hearth.services.ports import RewardsRepository, UnitOfWork
+from hearth.services.ports import RedemptionNotices, RewardsRepository, UnitOfWork
 
 # -- operators
 
@@ -170,13 +170,15 @@ async def pending_redemptions(
 async def fulfil(
     uow: UnitOfWork,
     rewards: RewardsRepository,
+    notices: RedemptionNotices,
     redemption_id: int,
     *,
     actor_id: int,
     operated: Collection[int],
     now: datetime,
 ) -> Redemption:
-    """Mark a pending redemption as handed over; doing it again changes nothing.
+    """Mark a pending redemption as handed over and tell the member; doing it again
+    changes nothing.
 
     Raises RedemptionClosed for a cancelled redemption.
     """
@@ -199,19 +201,22 @@ async def fulfil(
         details={"redemption_id": changed.id, "reward_id": changed.reward_id},
         now=now,
     )
+    await _tell_member(uow, rewards, notices, changed)
     return changed
 
 
 async def cancel(
     uow: UnitOfWork,
     rewards: RewardsRepository,
+    notices: RedemptionNotices,
     redemption_id: int,
     *,
     actor_id: int,
     operated: Collection[int],
     now: datetime,
 ) -> Redemption:
-    """Cancel a pending redemption: refund its points, return the unit and the code.
+    """Cancel a pending redemption: refund its points, return the unit and the code, and
+    tell the member.
 
     Cancelling again changes nothing; raises RedemptionClosed for a fulfilled redemption.
     """
@@ -256,7 +261,45 @@ async def cancel(
         },
         now=now,
     )
+    await _tell_member(uow, rewards, notices, changed)
     return changed
+
+
+async def _tell_member(
+    uow: UnitOfWork, rewards: RewardsRepository, notices: RedemptionNotices, settled: Redemption
+) -> None:
+    """Queue the member's note of a settlement, when the bot may write to them."""
+    member = await uow.members.get(settled.member_id)
+    community = await uow.communities.get(settled.community_id)
+    reward = await rewards.get(settled.reward_id)
+    if member is None or community is None or reward is None or not member.writable:
+        return
+    key = f"redemption-{settled.status.value}:{settled.id}"
+    await notices.redemption_settled(uow, key, member, community, settled, reward.title)
+
+
+@dataclass(frozen=True, slots=True)
+class ShelfItem:
+    """A reward on the shelf as operators see it, with how many are left (None: unlimited)."""
+
+    reward: Reward
+    left: int | None
+    codes_left: int | None  # what remains of the voucher codes; None: it hands out none
+
+
+async def shelf(rewards: RewardsRepository, community_id: int) -> list[ShelfItem]:
+    """The community's rewards that are not archived; a reward that hands out voucher codes
+    has no more left than it has codes."""
+    listed = await rewards.active(community_id)
+    codes = await rewards.codes_left([reward.id for reward in listed if reward.has_codes])
+    items: list[ShelfItem] = []
+    for reward in listed:
+        codes_left = codes.get(reward.id, 0) if reward.has_codes else None
+        left = reward.stock
+        if codes_left is not None:
+            left = codes_left if left is None else min(left, codes_left)
+        items.append(ShelfItem(reward=reward, left=left, codes_left=codes_left))
+    return items
 
 
 async def _operated_reward(

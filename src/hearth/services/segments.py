@@ -1,5 +1,6 @@
 """Segments and tags for operators (分类): who is in which lifecycle stage and RFM segment, a
-page of any stage, segment or tag, and the tags operators put on members.
+page of any stage, segment or tag, the console's roster of current members (searched,
+narrowed and sorted), and the tags operators put on members.
 
 The standings are the nightly recompute's (``engagement_recompute``); nothing here
 recomputes them, so every figure is "as of" the day the recompute last ran.
@@ -8,17 +9,27 @@ recomputes them, so every figure is "as of" the day the recompute last ran.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import math
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from hearth.domain.errors import HearthError
+from hearth.domain.lifecycle import Stage
 from hearth.domain.members import CommunityProfile
-from hearth.domain.rfm import tag_slug
-from hearth.domain.segments import ListKind, MemberRecord, Selection, StandingsSummary
+from hearth.domain.rfm import Segment, tag_slug
+from hearth.domain.segments import (
+    ListKind,
+    MemberFilter,
+    MemberRecord,
+    Selection,
+    StandingsSummary,
+)
+from hearth.services import points
 from hearth.services.ports import UnitOfWork
 
 PAGE_SIZE = 20
+ROSTER_PAGE_SIZE = 50  # the console shows more members a page than a message can
 MAX_TAGS_AT_ONCE = 10
 
 
@@ -50,6 +61,46 @@ class MemberPage:
     @property
     def first_position(self) -> int:
         return self.page * self.size + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """One page of the current members a console filter holds; ``page`` counts from 0."""
+
+    wanted: MemberFilter
+    members: list[MemberRecord]
+    total: int
+    page: int
+    pages: int
+    size: int
+    today: date  # the community's local day
+
+    @property
+    def first_position(self) -> int:
+        """The position of the page's first member (1 for the first), 0 when none."""
+        return self.page * self.size + 1 if self.members else 0
+
+    @property
+    def last_position(self) -> int:
+        return self.page * self.size + len(self.members)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.page + 1 < self.pages
+
+
+@dataclass(frozen=True, slots=True)
+class RosterChoices:
+    """What a roster can be narrowed to: the values current members have."""
+
+    stages: list[Stage]
+    segments: list[Segment]
+    tags: list[str]
+    tiers: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +141,59 @@ async def member_page(
     """The ``page``-th page (from 0) of the selection's members; a page past the end (the
     list shrank since the button was made) shows the last one."""
     total = await uow.segments.count(community.id, selection)
-    pages = max(1, -(-total // size))
-    page = min(max(page, 0), pages - 1)
+    page, pages = _within(page, total, size)
     members = await uow.segments.page(community.id, selection, offset=page * size, limit=size)
     return MemberPage(community, selection, members, total, page, pages, size, today)
+
+
+async def roster(
+    uow: UnitOfWork,
+    community: CommunityProfile,
+    wanted: MemberFilter,
+    page: int,
+    *,
+    today: date,
+    size: int = ROSTER_PAGE_SIZE,
+) -> Roster:
+    """The ``page``-th page (from 0) of the current members ``wanted`` holds, in its order;
+    a page past the end shows the last one."""
+    total = await uow.segments.count_matching(community.id, wanted)
+    page, pages = _within(page, total, size)
+    members = await uow.segments.matching(community.id, wanted, offset=page * size, limit=size)
+    return Roster(wanted, members, total, page, pages, size, today)
+
+
+async def roster_batches(
+    uow: UnitOfWork, community: CommunityProfile, wanted: MemberFilter, size: int
+) -> AsyncIterator[list[MemberRecord]]:
+    """Every current member ``wanted`` holds, in its order, ``size`` at a time (for a file)."""
+    offset = 0
+    while True:
+        members = await uow.segments.matching(community.id, wanted, offset=offset, limit=size)
+        if members:
+            yield members
+        if len(members) < size:
+            return
+        offset += size
+
+
+async def roster_choices(uow: UnitOfWork, community: CommunityProfile) -> RosterChoices:
+    """The stages, segments, tags and tiers current members have, for a roster's filter."""
+    standings = await uow.segments.summary(community.id)
+    rank = {tier.name: tier.threshold for tier in points.rules_of(community).tiers}
+    tiers = await uow.segments.tier_counts(community.id)
+    return RosterChoices(
+        stages=[stage for stage in Stage if standings.stages.get(stage)],
+        segments=[segment for segment in Segment if standings.segments.get(segment)],
+        tags=(await tag_counts(uow, community)).all,
+        tiers=sorted(tiers, key=lambda name: (rank.get(name, math.inf), name)),
+    )
+
+
+def _within(page: int, total: int, size: int) -> tuple[int, int]:
+    """(the page, from 0, moved within the pages; how many pages ``total`` items fill)."""
+    pages = max(1, -(-total // size))
+    return min(max(page, 0), pages - 1), pages
 
 
 async def tag_counts(uow: UnitOfWork, community: CommunityProfile) -> TagCounts:

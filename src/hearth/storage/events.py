@@ -296,6 +296,21 @@ class SqlEventsRepository(_Repository):
         )
         return [_event(row) for row in result]
 
+    async def of_community(self, community_id: int, now: datetime, limit: int) -> list[Event]:
+        ongoing = await self.session.execute(
+            select(*_EVENT_COLUMNS)
+            .where(col(EventRow.community_id) == community_id, col(EventRow.ends_at) > now)
+            .order_by(col(EventRow.starts_at), col(EventRow.id))
+            .limit(limit)
+        )
+        ended = await self.session.execute(
+            select(*_EVENT_COLUMNS)
+            .where(col(EventRow.community_id) == community_id, col(EventRow.ends_at) <= now)
+            .order_by(col(EventRow.starts_at).desc(), col(EventRow.id).desc())
+            .limit(limit)
+        )
+        return [_event(row) for row in [*ongoing, *ended]]
+
     async def starting_between(self, start: datetime, end: datetime) -> list[Event]:
         """Scheduled events that start after ``start`` and no later than ``end``."""
         result = await self.session.execute(

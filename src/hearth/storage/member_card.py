@@ -11,15 +11,27 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import col
 
-from hearth.domain.activity import PARTICIPATION_KINDS, ActivityKind, ActivityRecord
+from hearth.domain.activity import (
+    PARTICIPATION_KINDS,
+    ActivityDay,
+    ActivityKind,
+    ActivityRecord,
+)
 from hearth.domain.delivery import OutboxStatus
-from hearth.domain.events import Event, RsvpStatus
+from hearth.domain.events import Event, MemberEvent, RsvpStatus
 from hearth.domain.segments import MemberRecord
 from hearth.storage import tables
-from hearth.storage.events import _EVENT_COLUMNS, AttendanceRow, EventRow, RsvpRow, _event
+from hearth.storage.events import (
+    _EVENT_COLUMNS,
+    AttendanceRow,
+    EventRow,
+    FeedbackRow,
+    RsvpRow,
+    _event,
+)
 from hearth.storage.outbox import OutboxRow
 from hearth.storage.quizzes import QuizAnswerRow
 from hearth.storage.repositories import (
@@ -147,6 +159,67 @@ class SqlMemberCardQueries(_Repository):
             )
         ).one()
         return int(answered or 0), int(right or 0)
+
+    async def activity_days(
+        self, community_id: int, member_id: int, limit: int
+    ) -> list[ActivityDay]:
+        """The member's activity per local day and kind, the latest ``limit``, newest first."""
+        activity = tables.Activity
+        day, kind = col(activity.local_day), col(activity.kind)
+        occurred_at = col(activity.occurred_at)
+        result = await self.session.execute(
+            select(day, kind, func.count(), func.min(occurred_at), func.max(occurred_at))
+            .where(col(activity.community_id) == community_id, col(activity.member_id) == member_id)
+            .group_by(day, kind)
+            .order_by(day.desc(), func.max(occurred_at).desc(), kind)
+            .limit(limit)
+        )
+        return [
+            ActivityDay(_as_date(local_day), ActivityKind(name), int(count), first_at, last_at)
+            for local_day, name, count, first_at, last_at in result
+        ]
+
+    async def events_of(self, community_id: int, member_id: int, limit: int) -> list[MemberEvent]:
+        """Events of the community the member answered or checked in at, the latest
+        ``limit`` by start, with their answer, check-in and rating."""
+        event_id = col(EventRow.id)
+        rsvp = col(RsvpRow.status)
+        checked_in = col(AttendanceRow.checked_in_at)
+        result = await self.session.execute(
+            select(*_EVENT_COLUMNS, rsvp.label("answer"), checked_in, col(FeedbackRow.rating))
+            .outerjoin(
+                RsvpRow,
+                and_(col(RsvpRow.event_id) == event_id, col(RsvpRow.member_id) == member_id),
+            )
+            .outerjoin(
+                AttendanceRow,
+                and_(
+                    col(AttendanceRow.event_id) == event_id,
+                    col(AttendanceRow.member_id) == member_id,
+                ),
+            )
+            .outerjoin(
+                FeedbackRow,
+                and_(
+                    col(FeedbackRow.event_id) == event_id, col(FeedbackRow.member_id) == member_id
+                ),
+            )
+            .where(
+                col(EventRow.community_id) == community_id,
+                or_(rsvp.is_not(None), checked_in.is_not(None)),
+            )
+            .order_by(col(EventRow.starts_at).desc(), event_id.desc())
+            .limit(limit)
+        )
+        return [
+            MemberEvent(
+                event=_event(row),
+                rsvp=None if row.answer is None else RsvpStatus(row.answer),
+                attended=row.checked_in_at is not None,
+                rating=None if row.rating is None else int(row.rating),
+            )
+            for row in result
+        ]
 
     async def messages_received(
         self, community_id: int, member_id: int, kinds: Collection[str], since: datetime

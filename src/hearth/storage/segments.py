@@ -1,6 +1,7 @@
 """Reading the stored standings for operators: counts per stage and segment, the members of a
-stage, segment or tag (a page at a time, or in batches for a file), and the automatic tags.
-It never writes and never commits.
+stage, segment or tag (a page at a time, or in batches for a file), the current members a
+console filter holds (searched, narrowed and sorted in SQL), and the automatic tags. It never
+writes and never commits.
 
 A listed member comes with what a list or an export shows next to the standing: operator
 tags, points balance, latest check-in and last active day, each read for the whole batch
@@ -12,10 +13,22 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Collection, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, Text, and_, case, cast, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -24,6 +37,8 @@ from hearth.domain.lifecycle import Stage
 from hearth.domain.rfm import Segment
 from hearth.domain.segments import (
     ListKind,
+    MemberFilter,
+    MemberOrder,
     MemberRecord,
     Selection,
     StandingsSummary,
@@ -135,6 +150,98 @@ class SqlSegmentsRepository(_Repository):
                 return
             yield await self._records(community_id, rows)
             after = int(rows[-1][0])
+
+    async def count_matching(self, community_id: int, wanted: MemberFilter) -> int:
+        """How many current members the filter holds."""
+        statement = _matching(select(func.count()), community_id, wanted)
+        return int(await self.session.scalar(statement) or 0)
+
+    async def matching(
+        self, community_id: int, wanted: MemberFilter, *, offset: int, limit: int
+    ) -> list[MemberRecord]:
+        """Current members the filter holds, in its order, then by name and id."""
+        statement = (
+            _matching(select(*_COLUMNS), community_id, wanted)
+            .order_by(*await self._order(community_id, wanted))
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = list(await self.session.execute(statement))
+        return await self._records(community_id, rows)
+
+    async def tier_counts(self, community_id: int) -> dict[str, int]:
+        """Current members per tier last announced to them, most first."""
+        membership = tables.Membership
+        tier = col(membership.tier)
+        result = await self.session.execute(
+            select(tier, func.count())
+            .where(col(membership.community_id) == community_id, col(membership.left_at).is_(None))
+            .group_by(tier)
+        )
+        counts = {str(name): int(members) for name, members in result}
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+    async def _order(
+        self, community_id: int, wanted: MemberFilter
+    ) -> list[Any]:  # (columns and SQL expressions)
+        member = tables.Member
+        by_name: list[Any] = [
+            func.lower(col(member.first_name)),
+            func.lower(func.coalesce(col(member.last_name), "")),
+        ]
+        keys: list[Any]
+        if wanted.order is MemberOrder.NAME:
+            keys, by_name = by_name, []
+        elif wanted.order is MemberOrder.JOINED:
+            keys = [col(tables.Membership.joined_at)]
+        elif wanted.order is MemberOrder.POINTS:
+            keys = [func.coalesce(_balance(), 0)]
+        else:
+            keys = await self._last_active_keys(community_id)
+        if wanted.descending:
+            keys = [key.desc() for key in keys]
+        return [*keys, *by_name, col(member.id)]
+
+    async def _last_active_keys(self, community_id: int) -> list[ColumnElement[Any]]:
+        """Sort keys that order members by their last active day (``_last_active`` in SQL).
+
+        Activity since ``ROLLUP_MARGIN_DAYS`` before the roll-up's watermark is read
+        directly; a member with none there was last active on their latest rolled-up day
+        (an ordinal), which is earlier. Never active: the least of both.
+        """
+        through = await self.session.scalar(
+            select(col(MemberDayRollupRow.through_day)).where(
+                col(MemberDayRollupRow.community_id) == community_id
+            )
+        )
+        membership = tables.Membership
+        activity = tables.Activity
+        local_day = col(activity.local_day)
+        mine = (
+            col(activity.community_id) == community_id,
+            col(activity.member_id) == col(membership.member_id),
+            col(activity.kind).in_(_PARTICIPATION),
+        )
+        if through is None:
+            return [
+                func.coalesce(select(func.max(local_day)).where(*mine).scalar_subquery(), date.min)
+            ]
+        start = date.fromordinal(int(through)) - timedelta(days=ROLLUP_MARGIN_DAYS)
+        # Read through the (community, member, occurred_at) index: a local day starts at most
+        # a day before its UTC date. (A local_day condition in WHERE would have the planner
+        # scan every member's recent days once per member instead.)
+        since = datetime.combine(start - timedelta(days=1), time(), UTC)
+        recent = select(func.max(case((local_day >= start, local_day)))).where(
+            *mine, col(activity.occurred_at) >= since
+        )
+        rolled = select(func.max(col(MemberDayRow.day))).where(
+            col(MemberDayRow.community_id) == community_id,
+            col(MemberDayRow.member_id) == col(membership.member_id),
+        )
+        return [
+            func.coalesce(recent.scalar_subquery(), date.min),
+            func.coalesce(rolled.scalar_subquery(), 0),
+        ]
 
     async def automatic_tag_counts(self, community_id: int) -> dict[str, int]:
         """Current members per automatic tag, most used first.
@@ -291,10 +398,16 @@ def _selected(
     current = col(membership.left_at).is_(None)
     if selection.kind is ListKind.SEGMENT:
         return statement.where(current, col(_STANDING.segment) == selection.value)
+    return statement.where(current, _tagged(selection.value))
+
+
+def _tagged(tag: str) -> ColumnElement[bool]:
+    """The membership has ``tag``, an operator's or an automatic one."""
+    membership = tables.Membership
     operator_tag = exists().where(
         col(MemberTagRow.community_id) == col(membership.community_id),
         col(MemberTagRow.member_id) == col(membership.member_id),
-        col(MemberTagRow.tag) == selection.value,
+        col(MemberTagRow.tag) == tag,
     )
     # Automatic tags are a JSON list: the tag appears in its text as a JSON string, with
     # or without \u escapes (slugs hold no quotes; autoescape makes LIKE read % _ / and \
@@ -302,11 +415,67 @@ def _selected(
     tags_text = cast(col(_STANDING.tags), Text)
     automatic_tag = or_(
         *(
-            tags_text.contains(json.dumps(selection.value, ensure_ascii=escaped), autoescape=True)
+            tags_text.contains(json.dumps(tag, ensure_ascii=escaped), autoescape=True)
             for escaped in (True, False)
         )
     )
-    return statement.where(current, or_(operator_tag, automatic_tag))
+    return or_(operator_tag, automatic_tag)
+
+
+def _matching(
+    statement: Select[*tuple[Any, ...]], community_id: int, wanted: MemberFilter
+) -> Select[*tuple[Any, ...]]:
+    """``statement`` over the community's current members, narrowed to ``wanted``."""
+    membership = tables.Membership
+    statement = _selected(statement, community_id, None).where(col(membership.left_at).is_(None))
+    if wanted.stage is not None:
+        statement = statement.where(col(_STANDING.stage) == wanted.stage.value)
+    if wanted.segment is not None:
+        statement = statement.where(col(_STANDING.segment) == wanted.segment.value)
+    if wanted.tier is not None:
+        statement = statement.where(col(membership.tier) == wanted.tier)
+    if wanted.tag is not None:
+        statement = statement.where(_tagged(wanted.tag))
+    if wanted.search.strip():
+        statement = statement.where(_searched(wanted))
+    return statement
+
+
+def _searched(wanted: MemberFilter) -> ColumnElement[bool]:
+    """The member's name or @username holds the search (either case), or it is their id.
+
+    SQLite's lower() folds only ASCII: the text as typed is tried as well as lowered.
+    """
+    member = tables.Member
+    username = wanted.username
+    if username is not None:
+        return _holds(func.coalesce(col(member.username), ""), username)
+    name = col(member.first_name) + " " + func.coalesce(col(member.last_name), "")
+    text = wanted.search.strip()
+    found = or_(_holds(name, text), _holds(func.coalesce(col(member.username), ""), text))
+    member_id = wanted.member_id
+    return found if member_id is None else or_(found, col(member.id) == member_id)
+
+
+def _holds(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    return or_(
+        column.contains(text, autoescape=True),
+        func.lower(column).contains(text.lower(), autoescape=True),
+    )
+
+
+def _balance() -> Any:
+    """The membership's points balance (None without one), for sorting."""
+    balance = tables.PointsBalance
+    membership = tables.Membership
+    return (
+        select(col(balance.balance))
+        .where(
+            col(balance.community_id) == col(membership.community_id),
+            col(balance.member_id) == col(membership.member_id),
+        )
+        .scalar_subquery()
+    )
 
 
 def _record(

@@ -24,5 +24,12 @@
     window.addEventListener("resize", () => chart.setSize({ width: width(element), height: 220 }));
   }
   draw("active-chart", [{ label: document.getElementById("active-chart").dataset.label || "active", values: series.active }]);
-  draw("stage-chart", Object.keys(series.stages).map((stage) => ({ label: stage, values: series.stages[stage] })));
+  const names = {};
+  document.querySelectorAll("#stage-names [data-stage]").forEach((element) => {
+    names[element.dataset.stage] = element.textContent.trim();
+  });
+  draw("stage-chart", Object.keys(series.stages).map((stage) => ({
+    label: names[stage] || stage,
+    values: series.stages[stage],
+  })));
 })();
