@@ -8,7 +8,9 @@ last eight weeks (the stage chart reads those standings). Then it serves the rea
 overview over HTTP: the headline figures against the previous 30 days, the 8-week daily
 active and stage series and the cohort heat map, rendered by the templates. As a baseline
 it times, in the same run, the console's signed-out page (the same server, middleware and
-template machinery, no figures). The goal: the overview under 300 ms.
+template machinery, no figures). The overview's figures are kept for 5 minutes per
+community: it times views that compute them (the kept figures cleared before each) and
+views that find them kept. The goal: the overview under 300 ms.
 
 Usage: python benchmarks/console.py [--members 10000] [--rows 1000000] [--requests 20]
 """
@@ -22,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -35,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hearth.bot.notifier import OutboxWriter, PrivateNotifier
 from hearth.bot.operators import ChatAdminOperators
 from hearth.console.app import COOKIE, PREFIX, ConsoleDeps, build_console
+from hearth.console.pages import OVERVIEWS
 from hearth.domain.lifecycle import LifecycleRules
 from hearth.i18n import build_i18n
 from hearth.services.console import ConsoleKeys, ConsoleSession
@@ -42,7 +46,7 @@ from hearth.services.engagement_recompute import recompute
 from hearth.simulate.clock import VirtualClock
 from hearth.storage.engine import create_engine, unit_of_work_factory
 from hearth.storage.migrate import upgrade_database
-from lifecycle import TIMEZONE, TODAY, build_communities, load_sqlite
+from lifecycle import TODAY, build_communities, load_sqlite
 
 GOAL_MS = 300.0
 OPERATOR = 1
@@ -90,7 +94,8 @@ async def run(members: int, rows: int, requests: int) -> None:
             redemption_notices=PrivateNotifier(OutboxWriter(i18n, clock)),
         )
         app = web.Application()
-        app.add_subapp(PREFIX, build_console(deps))
+        console = build_console(deps)
+        app.add_subapp(PREFIX, console)
         server = TestServer(app)
         await server.start_server()
         cookie = keys.session_cookie(ConsoleSession(OPERATOR, "en"))
@@ -100,19 +105,28 @@ async def run(members: int, rows: int, requests: int) -> None:
                 signed_out = str(server.make_url(f"{PREFIX}/"))
                 page = await _get(client, overview, cookie)
                 assert "Daily active members" in page, "the overview did not render"
-                overview_ms = await _times(client, overview, cookie, requests)
+                cold_ms = await _times(
+                    client, overview, cookie, requests, before=console[OVERVIEWS].clear
+                )
+                warm_ms = await _times(client, overview, cookie, requests)
                 baseline_ms = await _times(client, signed_out, None, requests)
         finally:
             await server.close()
             await bot.session.close()
             await engine.dispose()
-    median, baseline = statistics.median(overview_ms), statistics.median(baseline_ms)
-    p95 = sorted(overview_ms)[max(0, round(0.95 * len(overview_ms)) - 1)]
-    print(f"overview ({requests} requests, {TIMEZONE}): median {median:.0f} ms, p95 {p95:.0f} ms")
+    baseline = statistics.median(baseline_ms)
     print(f"baseline, the signed-out page: median {baseline:.1f} ms")
-    print(f"overview / baseline: {median / baseline:.1f}x")
-    verdict = "met" if median < GOAL_MS else "NOT met"
-    print(f"goal: overview under {GOAL_MS:.0f} ms on SQLite: {verdict}")
+    for label, times in (
+        ("overview, figures computed (the first view in 5 minutes)", cold_ms),
+        ("overview, figures kept (every later view)", warm_ms),
+    ):
+        median = statistics.median(times)
+        p95 = sorted(times)[max(0, round(0.95 * len(times)) - 1)]
+        verdict = "met" if median < GOAL_MS else "NOT met"
+        print(
+            f"{label}: median {median:.0f} ms, p95 {p95:.0f} ms, {median / baseline:.0f}x the "
+            f"baseline; under {GOAL_MS:.0f} ms: {verdict}"
+        )
 
 
 async def _get(client: ClientSession, url: str, cookie: str | None) -> str:
@@ -123,10 +137,17 @@ async def _get(client: ClientSession, url: str, cookie: str | None) -> str:
         return text
 
 
-async def _times(client: ClientSession, url: str, cookie: str | None, count: int) -> list[float]:
+async def _times(
+    client: ClientSession,
+    url: str,
+    cookie: str | None,
+    count: int,
+    before: Callable[[], object] = lambda: None,
+) -> list[float]:
     await _get(client, url, cookie)  # warm-up
     times = []
     for _ in range(count):
+        before()
         started = time.perf_counter()
         await _get(client, url, cookie)
         times.append((time.perf_counter() - started) * 1000)

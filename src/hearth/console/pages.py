@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -18,14 +19,19 @@ from hearth.console.app import (
     unit_of_work,
 )
 from hearth.domain.calendar import local_day
+from hearth.domain.events import local_time
 from hearth.domain.lifecycle import Stage
+from hearth.domain.members import CommunityProfile
 from hearth.services import digest, reports
+from hearth.services.digest import DigestCharts
+from hearth.services.reports import Insight
 
 PERIOD_DAYS = 30  # the overview's period, compared with the 30 days before it
 CHART_WEEKS = 8
 
 
 def add_routes(app: web.Application) -> None:
+    app[OVERVIEWS] = {}
     app.router.add_get("/", communities)
     app.router.add_get("/{community}/", overview)
     schedule_nudges.add_routes(app)
@@ -41,18 +47,29 @@ async def communities(request: web.Request) -> web.StreamResponse:
     return render(request, "communities.html", communities=operated)
 
 
+@dataclass(frozen=True, slots=True)
+class OverviewFigures:
+    """What the overview shows, as of ``made_at``."""
+
+    made_at: datetime
+    insight: Insight
+    charts: DigestCharts
+
+
+# The overview covers whole local days up to yesterday: its figures change with the day,
+# and the members' count and pending activations a little within it. One computation per
+# community serves every operator for this long.
+OVERVIEW_FRESH_FOR = timedelta(minutes=5)
+OVERVIEWS: web.AppKey[dict[int, OverviewFigures]] = web.AppKey("console_overviews", dict)
+
+
 async def overview(request: web.Request) -> web.StreamResponse:
     """Headline figures against the previous period, daily active members, the stage
     stack over time and the cohort heat map."""
     community = signed_in_community(request)
-    now = request.app[DEPS].clock.now()
-    today = local_day(now, community.timezone)
-    async with unit_of_work(request) as uow:
-        figures = await reports.insight(
-            uow, community, last=today - timedelta(days=1), days=PERIOD_DAYS, now=now
-        )
-        charts = await digest.chart_series(uow, community, today, CHART_WEEKS)
+    figures = await _overview_figures(request, community)
     stages = list(Stage)
+    charts = figures.charts
     series = {
         "days": [day.isoformat() for day in charts.days],
         "active": charts.active,
@@ -66,9 +83,32 @@ async def overview(request: web.Request) -> web.StreamResponse:
     return render(
         request,
         "overview.html",
-        figures=figures,
+        figures=figures.insight,
+        made_at=local_time(figures.made_at, community.timezone),
         retention=charts.retention,
         stages=stages,
         series=json.dumps(series),
         period_days=PERIOD_DAYS,
     )
+
+
+async def _overview_figures(request: web.Request, community: CommunityProfile) -> OverviewFigures:
+    """The community's overview figures, computed again once ``OVERVIEW_FRESH_FOR`` passed or
+    the community's day changed."""
+    now = request.app[DEPS].clock.now()
+    today = local_day(now, community.timezone)
+    cache = request.app[OVERVIEWS]
+    kept = cache.get(community.id)
+    if (
+        kept is not None
+        and now - kept.made_at < OVERVIEW_FRESH_FOR
+        and local_day(kept.made_at, community.timezone) == today
+    ):
+        return kept
+    async with unit_of_work(request) as uow:
+        insight = await reports.insight(
+            uow, community, last=today - timedelta(days=1), days=PERIOD_DAYS, now=now
+        )
+        charts = await digest.chart_series(uow, community, today, CHART_WEEKS)
+    cache[community.id] = made = OverviewFigures(now, insight, charts)
+    return made

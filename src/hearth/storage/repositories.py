@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
-from hearth.domain.activity import ActivityKind, ActivityRecord
+from hearth.domain.activity import PARTICIPATION_KINDS, ActivityKind, ActivityRecord
 from hearth.domain.members import (
     ChatRole,
     CommunityProfile,
@@ -422,6 +422,16 @@ class SqlActivityRepository(_Repository):
     async def daily_members(
         self, community_id: int, first: date, last: date, kinds: Iterable[ActivityKind]
     ) -> dict[date, int]:
+        wanted = frozenset(kinds)
+        if wanted == PARTICIPATION_KINDS:  # the roll-up has those pairs, one row each
+            from hearth.storage.engagement import participation_days
+
+            days = await participation_days(self.session, self.dialect, community_id, first, last)
+            counted = await self.session.execute(
+                select(days.c.day, func.count()).group_by(days.c.day)
+            )
+            return {date.fromordinal(int(row[0])): int(row[1]) for row in counted}
+        kinds = wanted
         day = col(tables.Activity.local_day)
         result = await self.session.execute(
             select(day, func.count(func.distinct(col(tables.Activity.member_id))))
