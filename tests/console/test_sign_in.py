@@ -9,7 +9,7 @@ from datetime import timedelta
 from aiohttp import ClientSession, CookieJar
 
 from tests.console.conftest import Console
-from tests.handlers.common import ALICE, GROUP_ID, OTHER_GROUP_ID, says_privately
+from tests.handlers.common import ADMIN, ALICE, GROUP_ID, OTHER_GROUP_ID, said, says_privately
 
 REFUSED_LINK = "This sign-in link does not work"
 
@@ -90,3 +90,14 @@ async def test_a_member_who_runs_no_community_gets_no_link(console: Console) -> 
     [answer] = console.bot.session.messages_to(ALICE["id"])
     assert answer.button_urls() == []
     assert answer.text == "This command is for the community's operators."
+
+
+async def test_an_operator_asking_in_the_group_is_sent_to_the_private_chat(
+    console: Console,
+) -> None:
+    console.bot.session.clear()
+    await console.bot.feed(said(ADMIN, "/console"))
+
+    [answer] = console.bot.session.texts_to(GROUP_ID)
+    assert answer == "Send /console to me in private: the sign-in link is yours alone."
+    assert console.bot.session.texts_to(ADMIN["id"]) == []  # no link lands in the group

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import socket
 import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from aiohttp import ClientSession, CookieJar
 
 from hearth.simulate import updates
 from hearth.simulate.botapi import BotApiStandIn
@@ -102,3 +107,74 @@ async def test_hearth_run_without_a_token_says_so_in_one_line(tmp_path: Path):
     assert "HEARTH_BOT_TOKEN is not set" in message
     assert "Traceback" not in message
     assert len(message.splitlines()) == 1
+
+
+async def test_hearth_run_serves_the_operator_console_beside_polling(tmp_path: Path):
+    """With HEARTH_CONSOLE_URL set, `hearth run` (polling) serves the console on
+    HEARTH_CONSOLE_LISTEN: the link the bot gives the operator for /console signs them in."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with BotApiStandIn(token=TOKEN, unsupported={"setMyCommands"}) as api:
+        api.set_chat(GROUP)
+        api.set_admins(GROUP["id"], [{**OPERATOR, "status": "creator"}])
+        env = hearth_env(
+            api,
+            tmp_path / "e2e.db",
+            HEARTH_CONSOLE_URL="https://club.example.com",
+            HEARTH_CONSOLE_LISTEN=f"127.0.0.1:{port}",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "hearth",
+            "run",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            now = datetime.now(UTC)
+            api.add_update(
+                updates.chat_member_update(
+                    GROUP,
+                    api.bot_user,
+                    "left",
+                    "administrator",
+                    now,
+                    actor=OPERATOR,
+                    kind="my_chat_member",
+                )
+            )
+            api.add_update(updates.message(GROUP, OPERATOR, "Hello, club!", now))
+            api.add_update(updates.message(updates.private(OPERATOR), OPERATOR, "/start", now))
+            api.add_update(updates.message(updates.private(OPERATOR), OPERATOR, "/console", now))
+            answer = await api.wait_for_call(
+                "sendMessage",
+                lambda call: (
+                    call.params.get("chat_id") == OPERATOR["id"]
+                    and "reply_markup" in call.params
+                    and "login" in str(call.params["reply_markup"])
+                ),
+                timeout=60,
+            )
+            markup = answer.params["reply_markup"]
+            markup = markup if isinstance(markup, dict) else json.loads(markup)
+            link = markup["inline_keyboard"][0][0]["url"]
+            assert link.startswith("https://club.example.com/console/login?token=")
+            token = parse_qs(urlsplit(link).query)["token"][0]
+            async with (
+                ClientSession(cookie_jar=CookieJar(unsafe=True)) as browser,
+                browser.get(
+                    f"http://127.0.0.1:{port}/console/login?token={token}", allow_redirects=False
+                ) as response,
+            ):
+                assert response.status == 303
+                assert "HttpOnly" in response.headers["Set-Cookie"]
+                assert "Secure" in response.headers["Set-Cookie"]  # the console's URL is https
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    assert f"operator console on http://127.0.0.1:{port}/console/" in stderr.decode()

@@ -8,7 +8,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from hearth.domain.members import Person
 from hearth.handlers import console_texts as words
-from hearth.handlers.filters import InPrivate, IsOperator
+from hearth.handlers.filters import InGroup, InPrivate, IsOperator
+from hearth.handlers.replies import redirect
 from hearth.services import console
 from hearth.services.console import ConsoleAccess
 from hearth.services.ports import Clock, UnitOfWork
@@ -18,6 +19,10 @@ def build() -> Router:
     router = Router(name="console")
     # Non-operators' /console falls through to the fallback's refusal.
     router.message.register(console_link, Command("console"), InPrivate(), IsOperator())
+    # The link is personal: an operator who asks in the group is sent to the private chat.
+    router.message.register(
+        redirect(lambda _command: words.in_private()), Command("console"), InGroup(), IsOperator()
+    )
     return router
 
 

@@ -23,3 +23,7 @@ def not_set_up() -> str:
         "The web console is not set up on this bot: its host sets HEARTH_CONSOLE_URL to "
         "the address the console is served at."
     )
+
+
+def in_private() -> str:
+    return _("Send /console to me in private: the sign-in link is yours alone.")
