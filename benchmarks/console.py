@@ -4,7 +4,8 @@ Seeds a temporary SQLite file with one community (the synthetic habits of
 ``benchmarks/lifecycle.py``: steady, fading, occasional, new, gone, left), its points,
 events, redemptions and quiz answers, and runs the nightly recompute once a week over the
 last eight weeks (the stage chart reads those standings). Then it serves the real console
-(``hearth.console``) on aiohttp's test server and times the signed-in operator's GET of the
+(``hearth.console``, with its read-only SQLite connections, as ``hearth run`` wires it) on
+aiohttp's test server and times the signed-in operator's GET of the
 overview over HTTP: the headline figures against the previous 30 days, the 8-week daily
 active and stage series and the cohort heat map, rendered by the templates. As a baseline
 it times, in the same run, the console's signed-out page (the same server, middleware and
@@ -44,7 +45,7 @@ from hearth.i18n import build_i18n
 from hearth.services.console import ConsoleKeys, ConsoleSession
 from hearth.services.engagement_recompute import recompute
 from hearth.simulate.clock import VirtualClock
-from hearth.storage.engine import create_engine, unit_of_work_factory
+from hearth.storage.engine import create_engine, create_read_engine, unit_of_work_factory
 from hearth.storage.migrate import upgrade_database
 from lifecycle import TODAY, build_communities, load_sqlite
 
@@ -68,6 +69,8 @@ async def run(members: int, rows: int, requests: int) -> None:
         )
         seed.release()
         engine = create_engine(url)
+        reader = create_read_engine(url)
+        assert reader is not None
         uow_factory = unit_of_work_factory(engine)
         started = time.perf_counter()
         async with uow_factory() as uow:
@@ -91,6 +94,7 @@ async def run(members: int, rows: int, requests: int) -> None:
             keys=keys,
             clock=clock,
             secure_cookie=False,
+            read_uow_factory=unit_of_work_factory(reader),
             redemption_notices=PrivateNotifier(OutboxWriter(i18n, clock)),
         )
         app = web.Application()
@@ -114,6 +118,7 @@ async def run(members: int, rows: int, requests: int) -> None:
             await server.close()
             await bot.session.close()
             await engine.dispose()
+            await reader.dispose()
     baseline = statistics.median(baseline_ms)
     print(f"baseline, the signed-out page: median {baseline:.1f} ms")
     for label, times in (

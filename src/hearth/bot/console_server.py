@@ -8,6 +8,7 @@ from aiohttp import web
 
 from hearth.bot.app import Hearth
 from hearth.console.app import PREFIX, ConsoleDeps, build_console
+from hearth.storage.engine import create_read_engine, unit_of_work_factory
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,8 @@ def console_app(hearth: Hearth) -> web.Application | None:
     access = hearth.console_access
     if access is None:
         return None
-    return build_console(
+    reader = create_read_engine(hearth.settings.database_url)
+    console = build_console(
         ConsoleDeps(
             uow_factory=hearth.uow_factory,
             operators=hearth.operators,
@@ -29,8 +31,16 @@ def console_app(hearth: Hearth) -> web.Application | None:
             redemption_notices=hearth.notifier,
             announcement_timetable=hearth.timetable,
             event_reminder_hours=hearth.settings.event_reminder_hours,
+            read_uow_factory=unit_of_work_factory(reader) if reader is not None else None,
         )
     )
+    if reader is not None:
+
+        async def close_reader(_app: web.Application) -> None:
+            await reader.dispose()
+
+        console.on_cleanup.append(close_reader)
+    return console
 
 
 def mount_console(app: web.Application, hearth: Hearth) -> bool:

@@ -65,6 +65,9 @@ class ConsoleDeps:
     # Re-arms an announcement's job at once after a pause or resume (else the next sweep does).
     announcement_timetable: AnnouncementTimetable | None = None
     event_reminder_hours: tuple[int, ...] = REMINDER_HOURS  # settings.event_reminder_hours
+    # Units of work that only read, several at once (a SQLite file's read-only connections);
+    # None: reads share ``uow_factory`` one after another.
+    read_uow_factory: UnitOfWorkFactory | None = None
 
 
 def templates(i18n: I18n) -> Environment:

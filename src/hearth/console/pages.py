@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -16,7 +19,6 @@ from hearth.console.app import (
     render,
     session_of,
     signed_in_community,
-    unit_of_work,
 )
 from hearth.domain.calendar import local_day
 from hearth.domain.events import local_time
@@ -24,7 +26,10 @@ from hearth.domain.lifecycle import Stage
 from hearth.domain.members import CommunityProfile
 from hearth.services import digest, reports
 from hearth.services.digest import DigestCharts
+from hearth.services.ports import UnitOfWork
 from hearth.services.reports import Insight
+
+T = TypeVar("T")
 
 PERIOD_DAYS = 30  # the overview's period, compared with the 30 days before it
 CHART_WEEKS = 8
@@ -105,10 +110,25 @@ async def _overview_figures(request: web.Request, community: CommunityProfile) -
         and local_day(kept.made_at, community.timezone) == today
     ):
         return kept
-    async with unit_of_work(request) as uow:
-        insight = await reports.insight(
-            uow, community, last=today - timedelta(days=1), days=PERIOD_DAYS, now=now
-        )
-        charts = await digest.chart_series(uow, community, today, CHART_WEEKS)
+    deps = request.app[DEPS]
+
+    async def headline(uow: UnitOfWork) -> Insight:
+        last = today - timedelta(days=1)
+        return await reports.insight(uow, community, last=last, days=PERIOD_DAYS, now=now)
+
+    async def series(uow: UnitOfWork) -> DigestCharts:
+        return await digest.chart_series(uow, community, today, CHART_WEEKS)
+
+    if deps.read_uow_factory is None:
+        async with deps.uow_factory() as uow:
+            insight, charts = await headline(uow), await series(uow)
+    else:  # the two halves side by side, on read-only connections of their own
+        reading = deps.read_uow_factory
+
+        async def read(part: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+            async with reading() as uow:
+                return await part(uow)
+
+        insight, charts = await asyncio.gather(read(headline), read(series))
     cache[community.id] = made = OverviewFigures(now, insight, charts)
     return made

@@ -39,6 +39,37 @@ def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+def create_read_engine(url: str, *, connections: int = 2) -> AsyncEngine | None:
+    """On a SQLite file, an engine for reading only: a few connections that read side by
+    side (in WAL mode readers wait neither for each other nor for the writer) and never take
+    the write lock. None elsewhere: PostgreSQL's pool already reads side by side, and an
+    in-memory database exists on its one connection only."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=connections,
+        max_overflow=0,
+        pool_timeout=120,
+    )
+    event.listen(engine.sync_engine, "connect", _sqlite_read_pragmas)
+    event.listen(engine.sync_engine, "begin", _begin_deferred)
+    return engine
+
+
+def _sqlite_read_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")  # a read engine that tried to write would fail
+    cursor.close()
+
+
+def _begin_deferred(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")  # a read transaction: no write lock
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLAlchemy emits BEGIN itself (below), not the driver.
     dbapi_connection.isolation_level = None

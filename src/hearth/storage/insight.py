@@ -24,6 +24,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlmodel import col
@@ -42,6 +43,11 @@ from hearth.storage.repositories import _Repository
 _PARTICIPATION = sorted(kind.value for kind in PARTICIPATION_KINDS)
 _ACTIVATION = sorted(kind.value for kind in ACTIVATION_KINDS)
 _CREDITS = sorted(kind.value for kind in CREDIT_KINDS)
+
+
+# The condition of the partial index on joins and leaves, as the same SQL text: SQLite uses
+# a partial index only for a query whose WHERE has its very terms (no bound parameters).
+_MOVES = text(f"activity.{tables.MOVES}")
 
 
 def _outer(spans: Sequence[tuple[Any, Any]]) -> tuple[Any, Any]:
@@ -126,7 +132,7 @@ class SqlInsightRepository(_Repository):
                 select(*columns).where(
                     col(activity.community_id) == community_id,
                     day.between(low, high),
-                    kind.in_([ActivityKind.JOIN.value, ActivityKind.LEAVE.value]),
+                    _MOVES,  # joins and leaves: the partial index ix_activity_moves
                 )
             )
         ).one()
@@ -165,6 +171,7 @@ class SqlInsightRepository(_Repository):
             col(activity.member_id).label("member_id"), col(activity.local_day).label("day")
         ).where(
             col(activity.community_id) == community_id,
+            _MOVES,  # (the partial index ix_activity_moves)
             col(activity.kind) == ActivityKind.LEAVE.value,
             col(activity.local_day).between(low, high),
         )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -83,6 +84,9 @@ class Membership(SQLModel, table=True):
     tier: str = Field(default="member", max_length=16)  # the tier last announced
 
 
+MOVES = "kind IN ('join', 'leave')"  # the partial index's condition, as SQL text
+
+
 class Activity(SQLModel, table=True):
     """Append-only engagement events. Never the content of a message."""
 
@@ -93,6 +97,18 @@ class Activity(SQLModel, table=True):
         # active on which local day without touching the rows (4x faster on SQLite).
         Index("ix_activity_day_member", "community_id", "local_day", "member_id", "kind"),
         Index("ix_activity_member", "community_id", "member_id", "occurred_at"),
+        # Joins and leaves only (a small share of the rows, so chatter pays nothing for it):
+        # the period figures count them without reading the whole period's activity. A
+        # query uses it when its WHERE has this very term, literally (``MOVES``).
+        Index(
+            "ix_activity_moves",
+            "community_id",
+            "local_day",
+            "kind",
+            "member_id",
+            sqlite_where=text(MOVES),
+            postgresql_where=text(MOVES),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
