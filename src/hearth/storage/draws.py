@@ -147,11 +147,10 @@ class SqlDrawsRepository(_Repository):
         return _draw(result.one())
 
     async def get(self, draw_id: int) -> Draw | None:
-        result = await self.session.execute(
-            select(*_DRAW_COLUMNS).where(col(DrawRow.id) == draw_id)
+        return await self._mapped(
+            select(*_DRAW_COLUMNS).where(col(DrawRow.id) == draw_id),
+            _draw,
         )
-        row = result.one_or_none()
-        return _draw(row) if row is not None else None
 
     async def open_in(self, community_id: int) -> list[Draw]:
         result = await self.session.execute(
@@ -175,7 +174,7 @@ class SqlDrawsRepository(_Repository):
 
     async def count_in(self, draw_id: int, now: datetime) -> Draw | None:
         # The conditional update is the lock: see the module's docstring.
-        result = await self.session.execute(
+        return await self._mapped(
             update(DrawRow)
             .where(
                 col(DrawRow.id) == draw_id,
@@ -184,10 +183,9 @@ class SqlDrawsRepository(_Repository):
             )
             .values(entries=col(DrawRow.entries) + 1)
             .returning(*_DRAW_COLUMNS)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            _draw,
         )
-        row = result.one_or_none()
-        return _draw(row) if row is not None else None
 
     async def add_entry(self, draw_id: int, member_id: int, cost: int, now: datetime) -> bool:
         result = await self.session.execute(
@@ -224,15 +222,14 @@ class SqlDrawsRepository(_Repository):
         ]
 
     async def settle(self, draw_id: int, becomes: DrawStatus, now: datetime) -> Draw | None:
-        result = await self.session.execute(
+        return await self._mapped(
             update(DrawRow)
             .where(col(DrawRow.id) == draw_id, col(DrawRow.status) == DrawStatus.OPEN.value)
             .values(status=becomes.value, settled_at=now)
             .returning(*_DRAW_COLUMNS)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            _draw,
         )
-        row = result.one_or_none()
-        return _draw(row) if row is not None else None
 
     async def record_result(self, draw_id: int, seed: int, winners: Sequence[int]) -> None:
         await self.session.execute(

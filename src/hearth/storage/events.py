@@ -205,7 +205,8 @@ class SqlEventsRepository(_Repository):
         actor_id: int | None,
         now: datetime,
     ) -> Event | None:
-        result = await self.session.execute(
+        # None: the code is taken by another event
+        return await self._mapped(
             insert_ignoring_duplicates(self.dialect, EventRow)
             .values(
                 community_id=community_id,
@@ -227,24 +228,21 @@ class SqlEventsRepository(_Repository):
                 updated_at=now,
                 cancelled_at=None,
             )
-            .returning(*_EVENT_COLUMNS)
+            .returning(*_EVENT_COLUMNS),
+            _event,
         )
-        row = result.one_or_none()  # None: the code is taken by another event
-        return _event(row) if row is not None else None
 
     async def get(self, event_id: int, *, lock: bool = False) -> Event | None:
         statement = select(*_EVENT_COLUMNS).where(col(EventRow.id) == event_id)
         if lock and self.dialect == "postgresql":
             statement = statement.with_for_update()
-        row = (await self.session.execute(statement)).one_or_none()
-        return _event(row) if row is not None else None
+        return await self._mapped(statement, _event)
 
     async def by_code(self, code: str) -> Event | None:
-        result = await self.session.execute(
-            select(*_EVENT_COLUMNS).where(col(EventRow.code) == code)
+        return await self._mapped(
+            select(*_EVENT_COLUMNS).where(col(EventRow.code) == code),
+            _event,
         )
-        row = result.one_or_none()
-        return _event(row) if row is not None else None
 
     async def set_card(self, event_id: int, message_id: int | None) -> None:
         await self._set(event_id, card_message_id=message_id)
@@ -253,7 +251,7 @@ class SqlEventsRepository(_Repository):
         unknown = set(changes) - EDITABLE
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
-        result = await self.session.execute(
+        return await self._mapped(
             update(EventRow)
             .where(
                 col(EventRow.id) == event_id,
@@ -261,10 +259,9 @@ class SqlEventsRepository(_Repository):
             )
             .values(updated_at=now, **changes)
             .returning(*_EVENT_COLUMNS)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            _event,
         )
-        row = result.one_or_none()
-        return _event(row) if row is not None else None
 
     async def cancel(self, event_id: int, now: datetime) -> bool:
         result = await self.session.execute(

@@ -88,7 +88,7 @@ class SqlFeedbackBoxRepository(_Repository):
     async def add(
         self, community_id: int, member_id: int, draft: FeedbackDraft, now: datetime
     ) -> FeedbackItem | None:
-        result = await self.session.execute(
+        return await self._mapped(
             insert_ignoring_duplicates(self.dialect, FeedbackItemRow)
             .values(
                 community_id=community_id,
@@ -99,27 +99,23 @@ class SqlFeedbackBoxRepository(_Repository):
                 status=FeedbackStatus.OPEN.value,
                 created_at=now,
             )
-            .returning(*_COLUMNS)
+            .returning(*_COLUMNS),
+            _item,
         )
-        row = result.one_or_none()
-        return _item(row) if row is not None else None
 
     async def by_message(self, member_id: int, message_id: int) -> FeedbackItem | None:
-        row = (
-            await self.session.execute(
-                select(*_COLUMNS).where(
-                    col(FeedbackItemRow.member_id) == member_id,
-                    col(FeedbackItemRow.message_id) == message_id,
-                )
-            )
-        ).one_or_none()
-        return _item(row) if row is not None else None
+        return await self._mapped(
+            select(*_COLUMNS).where(
+                col(FeedbackItemRow.member_id) == member_id,
+                col(FeedbackItemRow.message_id) == message_id,
+            ),
+            _item,
+        )
 
     async def get(self, item_id: int) -> FeedbackItem | None:
-        row = (
-            await self.session.execute(select(*_COLUMNS).where(col(FeedbackItemRow.id) == item_id))
-        ).one_or_none()
-        return _item(row) if row is not None else None
+        return await self._mapped(
+            select(*_COLUMNS).where(col(FeedbackItemRow.id) == item_id), _item
+        )
 
     async def sent_since(self, member_id: int, since: datetime) -> list[datetime]:
         result = await self.session.scalars(
@@ -163,7 +159,7 @@ class SqlFeedbackBoxRepository(_Repository):
         now: datetime,
     ) -> FeedbackItem | None:
         # Conditional on the item being open: of two operators at once, one wins.
-        result = await self.session.execute(
+        return await self._mapped(
             update(FeedbackItemRow)
             .where(
                 col(FeedbackItemRow.id) == item_id,
@@ -171,7 +167,6 @@ class SqlFeedbackBoxRepository(_Repository):
             )
             .values(status=becomes.value, reply=reply, settled_at=now, settled_by=actor_id)
             .returning(*_COLUMNS)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            _item,
         )
-        row = result.one_or_none()
-        return _item(row) if row is not None else None

@@ -154,7 +154,7 @@ class SqlHonourRepository(_Repository):
     async def add_metric(
         self, community_id: int, draft: MetricDraft, *, actor_id: int, now: datetime
     ) -> HonourMetric | None:
-        result = await self.session.execute(
+        return await self._mapped(
             insert_ignoring_duplicates(self.dialect, HonourMetricRow)
             .values(
                 community_id=community_id,
@@ -168,18 +168,14 @@ class SqlHonourRepository(_Repository):
                 created_by=actor_id,
                 created_at=now,
             )
-            .returning(*_METRIC_COLUMNS)
+            .returning(*_METRIC_COLUMNS),
+            _metric,
         )
-        row = result.one_or_none()
-        return _metric(row) if row is not None else None
 
     async def metric(self, metric_id: int) -> HonourMetric | None:
-        row = (
-            await self.session.execute(
-                select(*_METRIC_COLUMNS).where(col(HonourMetricRow.id) == metric_id)
-            )
-        ).one_or_none()
-        return _metric(row) if row is not None else None
+        return await self._mapped(
+            select(*_METRIC_COLUMNS).where(col(HonourMetricRow.id) == metric_id), _metric
+        )
 
     async def metrics(self, community_ids: list[int]) -> list[HonourMetric]:
         if not community_ids:
@@ -197,7 +193,7 @@ class SqlHonourRepository(_Repository):
     # -- reports
 
     async def add_report(self, report: NewReport, now: datetime) -> HonourReport | None:
-        result = await self.session.execute(
+        return await self._mapped(
             insert_ignoring_duplicates(self.dialect, HonourReportRow)
             .values(
                 metric_id=report.metric.id,
@@ -211,29 +207,23 @@ class SqlHonourRepository(_Repository):
                 reported_at=now,
                 decided_at=None if report.status is ReportStatus.PENDING else now,
             )
-            .returning(*_REPORT_COLUMNS)
+            .returning(*_REPORT_COLUMNS),
+            _report,
         )
-        row = result.one_or_none()
-        return _report(row) if row is not None else None
 
     async def report(self, report_id: int) -> HonourReport | None:
-        row = (
-            await self.session.execute(
-                select(*_REPORT_COLUMNS).where(col(HonourReportRow.id) == report_id)
-            )
-        ).one_or_none()
-        return _report(row) if row is not None else None
+        return await self._mapped(
+            select(*_REPORT_COLUMNS).where(col(HonourReportRow.id) == report_id), _report
+        )
 
     async def report_by_message(self, member_id: int, message_id: int) -> HonourReport | None:
-        row = (
-            await self.session.execute(
-                select(*_REPORT_COLUMNS).where(
-                    col(HonourReportRow.member_id) == member_id,
-                    col(HonourReportRow.message_id) == message_id,
-                )
-            )
-        ).one_or_none()
-        return _report(row) if row is not None else None
+        return await self._mapped(
+            select(*_REPORT_COLUMNS).where(
+                col(HonourReportRow.member_id) == member_id,
+                col(HonourReportRow.message_id) == message_id,
+            ),
+            _report,
+        )
 
     async def reported_since(self, member_id: int, since: datetime) -> list[datetime]:
         result = await self.session.scalars(
@@ -247,7 +237,7 @@ class SqlHonourRepository(_Repository):
     async def decide(
         self, report_id: int, *, becomes: ReportStatus, actor_id: int, now: datetime
     ) -> HonourReport | None:
-        result = await self.session.execute(
+        return await self._mapped(
             update(HonourReportRow)
             .where(
                 col(HonourReportRow.id) == report_id,
@@ -255,10 +245,9 @@ class SqlHonourRepository(_Repository):
             )
             .values(status=becomes.value, decided_at=now, decided_by=actor_id)
             .returning(*_REPORT_COLUMNS)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            _report,
         )
-        row = result.one_or_none()
-        return _report(row) if row is not None else None
 
     async def totals(self, metric_id: int, month: str, limit: int) -> list[tuple[int, str, int]]:
         total = func.sum(col(HonourReportRow.amount))

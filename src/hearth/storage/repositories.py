@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Table, delete, func, select, update
+from sqlalchemy import Executable, Insert, Row, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
@@ -31,6 +31,8 @@ from hearth.domain.points import (
 )
 from hearth.domain.streaks import CheckinOutcome, StreakState
 from hearth.storage import tables
+
+Mapped = TypeVar("Mapped")  # the domain value a row becomes
 
 
 def insert_ignoring_duplicates(dialect: str, model: type[SQLModel]) -> Insert:
@@ -80,6 +82,14 @@ class _Repository:
     def __init__(self, session: AsyncSession, dialect: str) -> None:
         self.session = session
         self.dialect = dialect
+
+    async def _mapped(
+        self, statement: Executable, mapper: Callable[[Row[Any]], Mapped]
+    ) -> Mapped | None:
+        """The one row ``statement`` returns, made a domain value by ``mapper``; None when
+        there is none."""
+        row = (await self.session.execute(statement)).one_or_none()
+        return mapper(row) if row is not None else None
 
     async def _inserted(self, statement: Insert, values: Mapping[str, Any]) -> bool:
         result = await self.session.execute(statement.values(**values))

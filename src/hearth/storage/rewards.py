@@ -204,11 +204,10 @@ class SqlRewardsRepository(_Repository):
         return _reward(result.one())
 
     async def get(self, reward_id: int) -> Reward | None:
-        result = await self.session.execute(
-            select(*_REWARD_COLUMNS).where(col(RewardRow.id) == reward_id)
+        return await self._mapped(
+            select(*_REWARD_COLUMNS).where(col(RewardRow.id) == reward_id),
+            _reward,
         )
-        row = result.one_or_none()
-        return _reward(row) if row is not None else None
 
     async def active(self, community_id: int) -> list[Reward]:
         result = await self.session.execute(
@@ -233,7 +232,7 @@ class SqlRewardsRepository(_Repository):
         # One conditional statement, atomic on both databases. NULL - 1 stays NULL, so an
         # unlimited reward stays unlimited, yet its row is still locked on PostgreSQL: the
         # redemptions of one reward run one after another until each commits.
-        result = await self.session.execute(
+        return await self._mapped(
             update(RewardRow)
             .where(
                 col(RewardRow.id) == reward_id,
@@ -242,10 +241,9 @@ class SqlRewardsRepository(_Repository):
             )
             .values(stock=stock - 1)
             .returning(*_REWARD_COLUMNS)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            _reward,
         )
-        row = result.one_or_none()
-        return _reward(row) if row is not None else None
 
     async def put_back(self, reward_id: int) -> None:
         stock = col(RewardRow.stock)
@@ -362,18 +360,16 @@ class SqlRewardsRepository(_Repository):
         return int(new_id) if new_id is not None else None
 
     async def redemption(self, redemption_id: int) -> Redemption | None:
-        result = await self.session.execute(
-            select(*_REDEMPTION_COLUMNS).where(col(RedemptionRow.id) == redemption_id)
+        return await self._mapped(
+            select(*_REDEMPTION_COLUMNS).where(col(RedemptionRow.id) == redemption_id),
+            _redemption,
         )
-        row = result.one_or_none()
-        return _redemption(row) if row is not None else None
 
     async def redemption_by_key(self, key: str) -> Redemption | None:
-        result = await self.session.execute(
-            select(*_REDEMPTION_COLUMNS).where(col(RedemptionRow.idempotency_key) == key[:200])
+        return await self._mapped(
+            select(*_REDEMPTION_COLUMNS).where(col(RedemptionRow.idempotency_key) == key[:200]),
+            _redemption,
         )
-        row = result.one_or_none()
-        return _redemption(row) if row is not None else None
 
     async def redeemed_counts(self, member_id: int, reward_ids: Collection[int]) -> dict[int, int]:
         if not reward_ids:
@@ -400,15 +396,14 @@ class SqlRewardsRepository(_Repository):
         now: datetime,
     ) -> Redemption | None:
         # Conditional on the old status: of two operators pressing at once, one wins.
-        result = await self.session.execute(
+        return await self._mapped(
             update(RedemptionRow)
             .where(col(RedemptionRow.id) == redemption_id, col(RedemptionRow.status) == was.value)
             .values(status=becomes.value, actor_id=actor_id, updated_at=now)
             .returning(*_REDEMPTION_COLUMNS)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            _redemption,
         )
-        row = result.one_or_none()
-        return _redemption(row) if row is not None else None
 
     async def pending(self, community_ids: Collection[int], limit: int) -> list[RedemptionLine]:
         if not community_ids:
