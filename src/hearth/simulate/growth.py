@@ -224,8 +224,8 @@ class Growth:
         return rewritten
 
     async def after_day(self, day: int) -> None:
-        """Read what the bot sent today: checklists and questionnaire offers."""
-        await self.hearth.delivery.drain()
+        """Read what the bot sent today (once the outbox is drained): checklists and
+        questionnaire offers."""
         fill_ins: list[JsonDict] = []
         for sent in self.api.delivered[self._seen :]:
             chat_id = int(sent["chat"]["id"])
