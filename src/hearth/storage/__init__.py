@@ -3,7 +3,9 @@
 # Every table joins the metadata whichever storage module is imported first.
 from hearth.storage import (  # noqa: F401
     announcements,
+    channels,
     console,
+    conversions,
     draws,
     engagement,
     events,
