@@ -202,11 +202,11 @@ class Growth:
         with the group's link after joining)."""
         rewritten, invited = [], set()
         for item in batch:  # in time order: a join comes before the /start that follows it
-            sender = _sender(item.payload)
-            if sender in invited and _text(item.payload).startswith("/start"):
+            sender = updates.sender_of(item.payload)
+            if sender in invited and updates.text_of(item.payload).startswith("/start"):
                 continue  # they started through the invite already
             rewritten.append(item)
-            if sender not in self.friends or not _joins(item.payload):
+            if sender not in self.friends or not updates.joins(item.payload):
                 continue
             inviter = self._inviter_for(sender, day)
             if inviter is None:
@@ -600,24 +600,3 @@ class Growth:
 
     def _date(self, day: int) -> date:
         return self.community.first_day + timedelta(days=day)
-
-
-def _sender(payload: JsonDict) -> int | None:
-    for kind in ("message", "chat_member"):
-        body = payload.get(kind)
-        if body is not None:
-            person = body.get("from") or {}
-            if kind == "chat_member":
-                person = body.get("new_chat_member", {}).get("user", person)
-            return int(person["id"]) if "id" in person else None
-    return None
-
-
-def _text(payload: JsonDict) -> str:
-    return str((payload.get("message") or {}).get("text") or "")
-
-
-def _joins(payload: JsonDict) -> bool:
-    """Whether the update is someone joining the group."""
-    change = payload.get("chat_member") or {}
-    return bool(change.get("new_chat_member", {}).get("status") == "member")

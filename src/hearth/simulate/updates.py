@@ -207,6 +207,29 @@ def poll_answer(
     return _update("poll_answer", body, update_id)
 
 
+def sender_of(payload: JsonDict) -> int | None:
+    """Who sent a message update, or who joined or left in a chat_member one."""
+    for kind in ("message", "chat_member"):
+        body = payload.get(kind)
+        if body is not None:
+            person = body.get("from") or {}
+            if kind == "chat_member":
+                person = body.get("new_chat_member", {}).get("user", person)
+            return int(person["id"]) if "id" in person else None
+    return None
+
+
+def text_of(payload: JsonDict) -> str:
+    """The text of a message update (empty for other updates)."""
+    return str((payload.get("message") or {}).get("text") or "")
+
+
+def joins(payload: JsonDict) -> bool:
+    """Whether the update is someone joining the group."""
+    change = payload.get("chat_member") or {}
+    return bool(change.get("new_chat_member", {}).get("status") == "member")
+
+
 def _update(kind: str, body: JsonDict, update_id: int | None) -> JsonDict:
     payload: JsonDict = {kind: body}
     if update_id is not None:
