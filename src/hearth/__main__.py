@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -20,7 +22,10 @@ from hearth.domain.delivery import OutboxCounts, OutboxStatus
 from hearth.services.export import ExportFormat, ExportKind
 
 if TYPE_CHECKING:
+    from aiogram.utils.i18n import I18n
+
     from hearth.domain.lifecycle import LifecycleRules
+    from hearth.services.conversions import ImportReport as ConversionReport
     from hearth.services.draws import Verification
     from hearth.services.engagement_recompute import Recomputed
     from hearth.services.quizzes import ImportReport
@@ -307,6 +312,91 @@ async def _import_questions(
         return report
 
 
+@app.command("import-conversions")
+def import_conversions(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV (UTF-8, comma or semicolon) with a header: telegram_id or phone, "
+            "date (YYYY-MM-DD), kind (service, purchase, trade_in), amount, ref."
+        ),
+    ],
+    community: Annotated[int, typer.Option(help="The community's Telegram chat id.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and match every row; write nothing.")
+    ] = False,
+    database_url: Annotated[str | None, _database_option("write")] = None,
+) -> None:
+    """Import the business's service visits, purchases and trade-ins; all or nothing.
+
+    Exit code 1 when any row is malformed (then nothing is imported), 0 otherwise.
+    Importing the same file again adds nothing.
+    """
+    from hearth.domain.conversion_files import UnreadableConversionFile
+    from hearth.handlers import conversions_texts
+
+    if not file.is_file():
+        _fail(f"no such file: {file}")
+    from hearth.i18n import build_i18n
+
+    i18n = build_i18n(_settings().default_locale)  # members' notices; the report in English
+    try:
+        report = asyncio.run(
+            _import_conversions(
+                _database_url(database_url), community, file.read_bytes(), file.name, dry_run, i18n
+            )
+        )
+    except UnreadableConversionFile as unreadable:
+        with i18n.context(), i18n.use_locale("en"):
+            _fail(conversions_texts.unreadable(unreadable), code=1)
+    if report is None:
+        _fail(f"community {community} is not known here; add the bot to the group first")
+    title, found = report
+    with i18n.context(), i18n.use_locale("en"):
+        typer.echo(_plain(conversions_texts.report(found, title)))
+    if found.rejected:
+        raise typer.Exit(1)
+
+
+def _plain(text: str) -> str:
+    """A text written for Telegram's HTML, for a terminal."""
+    return html.unescape(re.sub(r"</?[a-z]+>", "", text))
+
+
+async def _import_conversions(
+    database_url: str,
+    community_id: int,
+    content: bytes,
+    file_name: str,
+    dry_run: bool,
+    i18n: I18n,
+) -> tuple[str, ConversionReport] | None:
+    from hearth.bot.clock import SystemClock
+    from hearth.bot.conversion_notices import OutboxConversionNotices
+    from hearth.bot.notifier import OutboxWriter
+    from hearth.services.conversions import import_conversions
+
+    clock = SystemClock()
+    notices = OutboxConversionNotices(OutboxWriter(i18n, clock))
+    async with _unit_of_work(database_url) as uow:
+        community = await uow.communities.get(community_id)
+        if community is None:
+            return None
+        report = await import_conversions(
+            uow,
+            community,
+            content,
+            now=clock.now(),
+            actor=None,
+            notices=notices,
+            dry_run=dry_run,
+            file_name=file_name,
+        )
+        if not dry_run:
+            await uow.commit()
+        return community.title, report
+
+
 @app.command("export")
 def export_data(
     community: Annotated[int, typer.Option(help="The community's Telegram chat id.")],
@@ -317,11 +407,23 @@ def export_data(
     out: Annotated[
         Path | None, typer.Option(help="File to write (default: a dated name in this folder).")
     ] = None,
+    with_phones: Annotated[
+        bool,
+        typer.Option(
+            "--with-phones",
+            help="Add the phone numbers members shared (members and conversions only; "
+            "recorded in the audit log). Without it no export holds any phone number.",
+        ),
+    ] = False,
     database_url: Annotated[str | None, _database_option("read")] = None,
 ) -> None:
-    """Export one community's members, activity, points ledger or events as a file."""
+    """Export one community's members, activity, points ledger, events or conversions."""
+    from hearth.services.export import PHONE_KINDS
+
+    if with_phones and what not in PHONE_KINDS:
+        _fail("--with-phones goes with --what members or --what conversions")
     url = _database_url(database_url)
-    written = asyncio.run(_export(url, community, what, file_format, out))
+    written = asyncio.run(_export(url, community, what, file_format, out, with_phones))
     if written is None:
         _fail(f"community {community} is not known here; add the bot to the group first")
     path, rows = written
@@ -334,9 +436,11 @@ async def _export(
     what: ExportKind,
     file_format: ExportFormat,
     out: Path | None,
+    with_phones: bool = False,
 ) -> tuple[Path, int] | None:
     from hearth.domain.calendar import local_day
     from hearth.services import export
+    from hearth.services.conversions import COMMAND_LINE_ACTOR
 
     async with _unit_of_work(database_url) as uow:
         community = await uow.communities.get(community_id)
@@ -345,7 +449,20 @@ async def _export(
         today = local_day(datetime.now(UTC), community.timezone)
         path = out or Path(export.file_name(community, what, file_format, today))
         with path.open("wb") as sink:
-            rows = await export.write(uow, community, what, file_format, sink, today=today)
+            rows = await export.write(
+                uow, community, what, file_format, sink, today=today, with_phones=with_phones
+            )
+        if with_phones:
+            await export.audit_phones(
+                uow,
+                community,
+                what,
+                rows,
+                actor_id=COMMAND_LINE_ACTOR,
+                via="command line",
+                now=datetime.now(UTC),
+            )
+            await uow.commit()
         return path, rows
 
 

@@ -32,7 +32,10 @@ from tests.handlers.common import (
 from tests.handlers.test_segments import NOT_AN_OPERATOR, club, edited, only_message
 from tests.telegram import Call
 
-USAGE = "Usage: /export members|activity|points|events [csv|xlsx]"
+USAGE = (
+    "Usage: /export members|activity|points|events|conversions|attribution [csv|xlsx]; add "
+    "“phones” to a members or conversions export for the numbers members shared"
+)
 
 
 def the_document(bot: BotHarness) -> Call:

@@ -54,7 +54,7 @@ SECRETS = ("Zelda", "Quartz")
 # Every operator command, with arguments that would act on this community (and on Zelda)
 # if the sender were allowed to. {reward}, {event}… are this community's objects.
 OPERATOR_COMMANDS: dict[str, list[str]] = {
-    "stats": ["", "30d"],
+    "stats": ["", "30d", "channels", "channels 90", "conversions", "conversions 90 service"],
     "member": ["@zq_owner", str(ZELDA["id"])],
     "segments": [""],
     "cohorts": ["", "4"],
@@ -65,7 +65,7 @@ OPERATOR_COMMANDS: dict[str, list[str]] = {
     "untag": ["@zq_owner vip"],
     "tags": [""],
     "tagged": ["vip"],
-    "export": ["members csv", "points xlsx"],
+    "export": ["members csv", "points xlsx", "members phones", "conversions xlsx phones"],
     "forget": ["@zq_owner"],
     "welcome": ["off"],
     "grant": ["@zq_owner 500 bribe", "@alice 500 bribe"],
@@ -85,6 +85,7 @@ OPERATOR_COMMANDS: dict[str, list[str]] = {
     "announcements_list": [""],
     "outbox": [""],
     "quiz_import": [""],
+    "import_conversions": ["", "{group}"],
     "draw_new": ["1 free 2026-03-20 18:00 A new car"],
     "draw_cancel": ["1"],
     "honour_new": ["Distance unit=km approval=yes"],
@@ -92,6 +93,14 @@ OPERATOR_COMMANDS: dict[str, list[str]] = {
     "reply": ["1 Thanks, Zelda!"],
     "missions": ["", "off"],
     "profile_questions": [""],
+    "service_settings": ["", "on", "months 1", "booking https://thief.example"],
+    "service_requests": [""],
+    "channel_new": ["Thief's Garage"],
+    "channels": [""],
+    "channel": ["{channel}"],
+    "channel_rename": ["{channel} Stolen"],
+    "channel_archive": ["{channel}"],
+    "channel_contact": ["{channel} @zq_owner", "{channel} off"],
 }
 # Operator commands that live inside a member command.
 OPERATOR_SUBCOMMANDS = [
@@ -108,7 +117,10 @@ OPERATOR_BUTTONS: dict[str, list[str]] = {
     "sgl1": ["sgl1:{group}:s:new:0", "sgl1:{group}:t:vip:0"],  # SegmentList
     "sgx1": ["sgx1:{group}:t:vip"],  # SegmentExport
     "tgo1": ["tgo1:{group}"],  # TagsOf
-    "exo1": ["exo1:{group}:members:csv", "exo1:{group}:points:xlsx"],  # ExportOf
+    "exo1": [  # ExportOf
+        "exo1:{group}:members:csv", "exo1:{group}:points:xlsx", "exo1:{group}:attribution:csv",
+    ],
+    "exp1": ["exp1:{group}:members:csv", "exp1:{group}:conversions:xlsx"],  # …WithPhonesOf
     "mbc1": ["mbc1:{group}:{zelda}"],  # MemberCardOf
     "rw1n": ["rw1n:{group}:abcdefgh"],  # NewRewardFor
     "rw1s": ["rw1s:{redemption}:f", "rw1s:{redemption}:c"],  # SettleRedemption
@@ -124,16 +136,22 @@ OPERATOR_BUTTONS: dict[str, list[str]] = {
     "fb1p": ["fb1p:{group}:0"],  # InboxPage
     "hn1d": ["hn1d:1:1", "hn1d:1:0"],  # ReportDecision
     "ms1": ["ms1:{group}::0", "ms1:{group}:intro:1"],  # MissionEdit
+    "sr1": ["sr1:1"],  # ServiceRequestDone
+    "srp1": ["srp1:{group}:0"],  # ServiceRequestPage
     "cc1": [  # CommunityChoice: the operators' actions
         "cc1:digest:{group}", "cc1:cohorts_4:{group}", "cc1:nudges:{group}",
         "cc1:nudges.preview:{group}", "cc1:nudges.pause:{group}", "cc1:nudges.cap.9:{group}",
         "cc1:nudges.holdout.50:{group}", "cc1:nudges.templates:{group}",
+        "cc1:service_settings:{group}", "cc1:service_requests:{group}",
+        "cc1:channels:{group}", "cc1:channel_new:{group}", "cc1:chstats_30:{group}",
+        "cc1:conv_import:{group}",
+        "cc1:convstats_30:{group}", "cc1:convstats_90.service:{group}",
     ],
 }  # fmt: skip
 # Buttons every member may press (on their own behalf): not this test's business.
 MEMBER_BUTTONS = {
     "lang1", "cc1", "ng1", "np1", "rw1p", "rw1c", "rw1k", "ev1r", "ev1s", "ev1n", "an1o",
-    "fme1", "dw1e", "ex1a", "fb1f", "hn1b", "pf1",
+    "fme1", "dw1e", "ex1a", "fb1f", "hn1b", "pf1", "car1", "sv1",
 }  # fmt: skip
 
 
@@ -170,6 +188,8 @@ async def target(databases: Databases) -> Target:
             actor_id=ADMIN["id"],
             now=NOW,
         )
+        channel = await uow.channels.add(GROUP_ID, "Dealer Pudong", NOW)
+        assert channel is not None
         await uow.commit()
     await bot.feed(said(ADMIN, "/tag @zq_owner vip"))
     bot.session.clear()
@@ -187,6 +207,7 @@ async def target(databases: Databases) -> Target:
         "event": furnished.event_id,
         "redemption": redemption.id,
         "announcement": announcement.id,
+        "channel": channel.id,
         "copied_grant": copied_grant,
         "copied_forget": copied_forget,
     }

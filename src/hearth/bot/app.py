@@ -22,6 +22,7 @@ from hearth.bot.acknowledgements import Acknowledgements
 from hearth.bot.announcer import OutboxAnnouncer, OutboxGreeter
 from hearth.bot.clock import SystemClock
 from hearth.bot.commit_first import CommitBeforeRequest, KeepResponseModels
+from hearth.bot.conversion_notices import OutboxConversionNotices
 from hearth.bot.delivery import DeliveryWorker, SendBudget
 from hearth.bot.digest import OutboxDigests
 from hearth.bot.dispatcher import build_dispatcher
@@ -44,6 +45,7 @@ from hearth.bot.nudges import OutboxNudges
 from hearth.bot.operators import ChatAdminOperators
 from hearth.bot.quiz_rounds import QuizRounds
 from hearth.bot.referral_notices import OutboxReferralNotices
+from hearth.bot.service_notices import OutboxServiceNotices
 from hearth.bot.shared_limits import SharedLimits
 from hearth.bot.startup import publish_commands
 from hearth.bot.welcomes import GroupWelcomes
@@ -108,6 +110,7 @@ class Hearth:
     redis: Redis | None = None
     leadership: Leadership | None = None
     console_access: ConsoleAccess | None = None  # when HEARTH_CONSOLE_URL is set
+    service_notices: OutboxServiceNotices | None = None
 
     @property
     def allowed_updates(self) -> list[str]:
@@ -250,6 +253,7 @@ def build_hearth(
     digests = OutboxDigests(bot, operators, outbox, clock)
     honour_notices = OutboxHonourNotices(outbox, digests.operators)
     announcer = OutboxAnnouncer(outbox)
+    service_notices = OutboxServiceNotices(outbox, digests.operators)
     nudges = OutboxNudges(outbox)
     timetable = AnnouncementTimetable(
         uow_factory,
@@ -286,8 +290,10 @@ def build_hearth(
         exit_surveys=OutboxExitSurvey(outbox),
         honour_notices=honour_notices,
         referral_notices=OutboxReferralNotices(outbox),
+        conversion_notices=OutboxConversionNotices(outbox),
         redemption_notices=notifier,
         console_access=console_access,
+        service_notices=service_notices,
     )
     hearth = Hearth(
         settings=settings,
@@ -327,11 +333,13 @@ def build_hearth(
             nudge_sender=nudges,
             draw_notices=draw_notices,
             honour_notices=honour_notices,
+            service_notices=service_notices,
         ),
         dispatcher=dispatcher,
         metrics=metrics,
         redis=redis,
         console_access=console_access,
+        service_notices=service_notices,
     )
     dispatcher.startup.register(hearth.on_startup)
     dispatcher.shutdown.register(hearth.on_shutdown)

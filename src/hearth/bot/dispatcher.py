@@ -24,6 +24,7 @@ from hearth.services.ports import (
     AnnouncementTimetable,
     Announcer,
     Clock,
+    ConversionNotices,
     DrawNotices,
     EventNotices,
     ExitSurveyAsker,
@@ -32,6 +33,7 @@ from hearth.services.ports import (
     RedemptionNotices,
     ReferralNotices,
     ScheduleWatcher,
+    ServiceNotices,
 )
 from hearth.storage.activity_buffer import ActivityBuffer
 from hearth.storage.unit_of_work import UnitOfWorkFactory
@@ -65,6 +67,8 @@ def build_dispatcher(
     referral_notices: ReferralNotices | None = None,
     redemption_notices: RedemptionNotices | None = None,
     console_access: ConsoleAccess | None = None,
+    conversion_notices: ConversionNotices | None = None,
+    service_notices: ServiceNotices | None = None,
 ) -> Dispatcher:
     """A dispatcher with Hearth's routers and middlewares; workflow data carries the services."""
     dispatcher = Dispatcher(
@@ -88,6 +92,8 @@ def build_dispatcher(
         referral_notices=referral_notices,
         redemption_notices=redemption_notices,
         console_access=console_access,
+        conversion_notices=conversion_notices,
+        service_notices=service_notices,
     )
     if metrics is not None:
         dispatcher.update.outer_middleware(MetricsMiddleware(metrics))

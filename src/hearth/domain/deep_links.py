@@ -9,6 +9,8 @@ import re
 _COMMUNITY_PAYLOAD = re.compile(r"c(-?[1-9][0-9]{0,15})")
 # A member's invite: the community, then the member who shares it.
 _REFERRAL_PAYLOAD = re.compile(r"r(-?[1-9][0-9]{0,15})_([1-9][0-9]{0,15})")
+# A channel's link (a dealer's, a store's): the community, then the channel.
+_CHANNEL_PAYLOAD = re.compile(r"k(-?[1-9][0-9]{0,15})_([1-9][0-9]{0,15})")
 
 
 def community_payload(community_id: int) -> str:
@@ -34,6 +36,19 @@ def parse_referral_payload(payload: str | None) -> tuple[int, int] | None:
     if not payload:
         return None
     match = _REFERRAL_PAYLOAD.fullmatch(payload.strip())
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def channel_payload(community_id: int, channel_id: int) -> str:
+    """The start payload of a channel's link to a community (its QR code holds it too)."""
+    return f"k{community_id}_{channel_id}"
+
+
+def parse_channel_payload(payload: str | None) -> tuple[int, int] | None:
+    """(community id, channel id) of a channel link's payload, or None for another one."""
+    if not payload:
+        return None
+    match = _CHANNEL_PAYLOAD.fullmatch(payload.strip())
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 

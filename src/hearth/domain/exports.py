@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from hearth.domain.points import EntryKind
 
@@ -21,3 +21,17 @@ class LedgerEntry:
     expires_at: datetime | None  # credits only
     remaining: int | None  # credits only: what is left to spend
     actor_id: int | None  # the operator who granted or deducted
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionEntry:
+    """One imported conversion as an export lists it; ``phone`` only in an export the
+    operator asked phone numbers for (None otherwise, and when the member shared none)."""
+
+    member_id: int
+    name: str  # first and last name; only the anonymised first name of a forgotten member
+    kind: str  # a ConversionKind
+    occurred_on: date
+    amount_minor: int
+    key: str
+    phone: str | None = None

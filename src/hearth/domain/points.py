@@ -68,6 +68,8 @@ class PointsRules:
     message_cooldown_seconds: int = 60  # … at most one per cooldown …
     message_daily_cap: int = 20  # … and this many per local day
     referral: int = 100
+    purchase: int = 200  # per purchase or trade-in the business reports (conversions) …
+    purchase_per_100: int = 0  # … and this much more per 100 of its amount
     expiry_months: int = 12
     tiers: Sequence[Tier] = DEFAULT_TIERS
 
@@ -89,6 +91,8 @@ class PointsRules:
             "message_cooldown_seconds": self.message_cooldown_seconds,
             "message_daily_cap": self.message_daily_cap,
             "referral": self.referral,
+            "purchase": self.purchase,
+            "purchase_per_100": self.purchase_per_100,
             "expiry_months": self.expiry_months,
         }
         values.update({f"milestone_{days}": points for days, points in self.milestones.items()})
@@ -105,7 +109,11 @@ class PointsRules:
 
 
 # Upper bounds that keep a typo from wrecking the economy.
-RULE_LIMITS = {"expiry_months": 120, "message_cooldown_seconds": 86_400}
+RULE_LIMITS = {
+    "expiry_months": 120,
+    "message_cooldown_seconds": 86_400,
+    "purchase_per_100": 10_000,
+}
 
 
 def rules_from_settings(values: Mapping[str, object] | None) -> PointsRules:
@@ -133,9 +141,17 @@ def rules_from_settings(values: Mapping[str, object] | None) -> PointsRules:
         message_cooldown_seconds=merged["message_cooldown_seconds"],
         message_daily_cap=merged["message_daily_cap"],
         referral=merged["referral"],
+        purchase=merged["purchase"],
+        purchase_per_100=merged["purchase_per_100"],
         expiry_months=max(1, merged["expiry_months"]),
         tiers=tuple(sorted(tiers, key=lambda tier: tier.threshold)),
     )
+
+
+def purchase_points(rules: PointsRules, amount_minor: int) -> int:
+    """Points for one purchase (or trade-in) of ``amount_minor`` (cents, fen): the flat
+    ``purchase`` plus ``purchase_per_100`` for each whole 100 of the amount."""
+    return rules.purchase + rules.purchase_per_100 * (max(0, amount_minor) // 10_000)
 
 
 def with_multiplier(points: int, tier: Tier) -> int:

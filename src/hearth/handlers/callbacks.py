@@ -80,6 +80,10 @@ class ExportOf(CallbackData, prefix="exo1"):
     file_format: ExportFormat
 
 
+class ExportWithPhonesOf(ExportOf, prefix="exp1"):
+    """The same, for an export the operator asked phone numbers for ("/export … phones")."""
+
+
 class NudgeAction(enum.StrEnum):
     """What a button on a nudge does (short values: they travel in callback data)."""
 

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import ngettext
 from hearth.domain.cohorts import MAX_COHORTS, Movement, RetentionTable
 from hearth.domain.lifecycle import Stage
 from hearth.domain.rfm import Segment
-from hearth.handlers import exit_survey_texts
+from hearth.handlers import attribution_texts, channels_texts, exit_survey_texts
 from hearth.handlers.events_texts import moment
 from hearth.handlers.segments_texts import more, segment_name, short_name, stage_name
 from hearth.handlers.texts import figure_lines, quote
@@ -70,6 +70,10 @@ def digest_text(digest: Digest, *, preview: bool = False) -> str:
         for each in digest.upcoming
     ] or [_("No events in the next 7 days.")]
     lines += exit_survey_texts.departures(digest.departures)
+    if digest.by_channel is not None:
+        lines += channels_texts.digest_section(digest.by_channel)
+    if digest.conversions is not None:
+        lines += attribution_texts.digest_section(digest.conversions)
     lines += ["", _("Charts: daily active members, members by stage, retention by join week.")]
     if preview and not digest.community.digest_enabled:
         lines += ["", digest_is_off()]

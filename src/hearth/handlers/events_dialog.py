@@ -5,12 +5,10 @@ Publish; nothing is stored before. /skip takes an optional step's default, /canc
 
 from __future__ import annotations
 
-import io
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-import segno
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, Filter, StateFilter
@@ -50,6 +48,7 @@ from hearth.handlers.events_callbacks import (
 from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.personal import chosen_operated_community
+from hearth.handlers.qr_codes import link_qr
 from hearth.handlers.replies import dialog_cancel
 from hearth.handlers.rewards_callbacks import new_nonce
 from hearth.services import events
@@ -410,10 +409,7 @@ def in_language_of(i18n: I18n, community: CommunityProfile) -> AbstractContextMa
 
 def attendance_qr(bot_username: str, code: str) -> bytes:
     """A PNG QR code of the deep link that checks a member in at the event."""
-    link = start_link(bot_username, attendance_payload(code))
-    buffer = io.BytesIO()
-    segno.make(link, error="m").save(buffer, kind="png", scale=8, border=2)
-    return buffer.getvalue()
+    return link_qr(start_link(bot_username, attendance_payload(code)))
 
 
 async def send_qr(bot: Bot, chat_id: int, event: Event) -> None:

@@ -12,7 +12,15 @@ from aiogram.types import CallbackQuery, Message
 from hearth.domain.calendar import local_day
 from hearth.domain.errors import InvalidArgument, NotAnOperator
 from hearth.domain.members import CommunityProfile
-from hearth.handlers import exit_survey_texts, keyboards, missions_texts, switches, texts
+from hearth.handlers import (
+    attribution,
+    channels,
+    exit_survey_texts,
+    keyboards,
+    missions_texts,
+    switches,
+    texts,
+)
 from hearth.handlers.callbacks import StatsChoice
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
 from hearth.services import communities, exit_survey, missions, reports
@@ -58,6 +66,16 @@ async def stats(
     operators: OperatorDirectory,
     clock: Clock,
 ) -> None:
+    if channels.asks_for_channels(command.args):  # /stats channels [days]
+        await channels.stats_by_channel(
+            message, command.args, bot, community, uow, operators, clock
+        )
+        return
+    if attribution.asks_for_conversions(command.args):  # /stats conversions [days] [kind]
+        await attribution.stats_conversions(
+            message, command.args, bot, community, uow, operators, clock
+        )
+        return
     days = parse_period(command.args)
     if community is not None:
         await message.answer(await _stats_text(uow, community, days, clock))

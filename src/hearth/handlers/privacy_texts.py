@@ -26,6 +26,7 @@ def forget_me_explanation() -> str:
               "your Telegram language;").format(name=anonymous_name()),
             _("• your birthday and your wish to receive greetings;"),
             _("• the tags the team and I gave you, and your answers in /profile;"),
+            _("• your car in /car and your requests to book a service;"),
             _("• your written comments on events (your ratings stay, without a name);"),
             _("• what you told the team with /feedback and their answers, your answers on "
               "why you left a group, and the photos you sent as proof for honour boards;"),

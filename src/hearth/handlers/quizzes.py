@@ -19,6 +19,7 @@ from hearth.domain.quizzes import EXPLANATION_LIMIT
 from hearth.domain.schedules import InvalidSchedule
 from hearth.handlers import announcements_texts, quizzes_texts, texts
 from hearth.handlers.callbacks import CommunityChoice
+from hearth.handlers.documents import document_bytes
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.people import is_group
 from hearth.handlers.personal import chosen_community, only_community
@@ -324,11 +325,10 @@ async def import_questions(
     if file_format is None:
         await message.answer(quizzes_texts.unknown_format())
         return
-    if (message.document.file_size or 0) > MAX_FILE_BYTES:
+    content = await document_bytes(bot, message.document, MAX_FILE_BYTES)
+    if content is None:
         await message.answer(quizzes_texts.file_too_big())
         return
-    downloaded = await bot.download(message.document)
-    content = downloaded.read(MAX_FILE_BYTES + 1) if downloaded is not None else b""
     try:
         records = read_records(content, file_format)
     except UnreadableFile as problem:

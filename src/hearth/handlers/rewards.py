@@ -28,6 +28,7 @@ from hearth.domain.rewards import (
 )
 from hearth.handlers import rewards_texts, texts
 from hearth.handlers.callbacks import CommunityChoice
+from hearth.handlers.documents import document_bytes
 from hearth.handlers.filters import InGroup, InPrivate, IsOperator, OperatorDirectory
 from hearth.handlers.personal import (
     Acknowledger,
@@ -428,12 +429,8 @@ async def import_codes(
     reward_id = _number(command.args, rewards_texts.codes_usage())
     assert message.document is not None
     assert message.from_user is not None
-    if (message.document.file_size or 0) > MAX_CODE_FILE:
-        await message.answer(rewards_texts.codes_file_too_big(MAX_CODE_FILE // 1024))
-        return
-    downloaded = await bot.download(message.document)
-    content = downloaded.read(MAX_CODE_FILE + 1) if downloaded is not None else b""
-    if len(content) > MAX_CODE_FILE:
+    content = await document_bytes(bot, message.document, MAX_CODE_FILE)
+    if content is None:
         await message.answer(rewards_texts.codes_file_too_big(MAX_CODE_FILE // 1024))
         return
     operated = await operators.operated(bot, uow, message.from_user.id)

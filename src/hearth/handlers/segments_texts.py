@@ -52,6 +52,8 @@ EXPORT_NAMES = {
     ExportKind.ACTIVITY: __("activity"),
     ExportKind.POINTS: __("points ledger"),
     ExportKind.EVENTS: __("events"),
+    ExportKind.CONVERSIONS: __("conversions"),
+    ExportKind.ATTRIBUTION: __("attribution (conversions after taking part)"),
 }
 
 
@@ -278,7 +280,14 @@ def untagged(name: str, removed: list[str], tags: list[str] | None) -> str:
 
 
 def export_usage() -> str:
-    return _("Usage: /export members|activity|points|events [csv|xlsx]")
+    return _(
+        "Usage: /export members|activity|points|events|conversions|attribution [csv|xlsx]; "
+        "add “phones” to a members or conversions export for the numbers members shared"
+    )
+
+
+def export_with_phones() -> str:
+    return _("⚠️ It holds the phone numbers members shared: keep it safe, delete it after use.")
 
 
 def export_caption(title: str, what: ExportKind, rows: int) -> str:

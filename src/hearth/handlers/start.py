@@ -9,7 +9,7 @@ from aiogram.types import Message, Update
 
 from hearth.domain.events import parse_attendance_payload
 from hearth.domain.members import CommunityProfile, Person
-from hearth.handlers import events, referrals_texts, texts
+from hearth.handlers import channels_texts, events, referrals_texts, texts
 from hearth.handlers.filters import InPrivate
 from hearth.handlers.first_steps import first_steps
 from hearth.services import members
@@ -69,7 +69,10 @@ async def start(
     )
     linked = result.linked_community
     if linked is not None:
-        await message.answer(texts.linked_to(linked.title))
+        if result.channel is not None:  # a dealer's or partner's link: say whose
+            await message.answer(channels_texts.welcome_through(result.channel.name, linked.title))
+        else:
+            await message.answer(texts.linked_to(linked.title))
         if result.referral is not None:
             inviter = result.inviter.first_name if result.inviter is not None else None
             note = referrals_texts.after_invite(result.referral, inviter, linked.title)

@@ -45,13 +45,20 @@ MEMBER_COMMANDS = (
     ("report", __("Report a value for an honour board: /report board value")),
     ("me", __("You in your community: points, profile, friends you invited")),
     ("profile", __("Your profile: car, city, interests — change or skip any answer")),
+    ("car", __("Your car: model, year, mileage, last service, and service reminders")),
     ("invite", __("Your personal invite link: friends who join earn you points")),
     ("settings", __("Your language, nudges and quiet hours")),
+    ("mydata", __("Everything Hearth holds about you, as a text and a file")),
+    ("phone", __("Share your number so dealer visits count for you; /phone off deletes it")),
+    ("my_channel", __("For a dealer's or partner's contact person: their channel's figures")),
     ("forget_me", __("Erase your personal data (your points stay)")),
     ("help", __("What Hearth can do")),
 )
 OPERATOR_COMMANDS = (
-    ("stats", __("Community figures: /stats [7d|30d|90d]")),
+    (
+        "stats",
+        __("Community figures: /stats [7d|30d|90d]; what taking part led to: /stats conversions"),
+    ),
     ("member", __("One member's card, in private: /member @user|id (or reply to them)")),
     ("segments", __("Members per lifecycle stage and RFM segment, with lists and files")),
     ("cohorts", __("Retention by join week, table and heat map in private: /cohorts [weeks]")),
@@ -70,6 +77,11 @@ OPERATOR_COMMANDS = (
     ("tagged", __("Members with a tag: /tagged tag")),
     ("profile_questions", __("The questionnaire members answer in /profile (in private)")),
     ("missions", __("Newcomer missions: the list, points, bonus, on or off (in private)")),
+    (
+        "service_settings",
+        __("Maintenance reminders (off by default): on|off, interval, models, booking link"),
+    ),
+    ("service_requests", __("Members' requests to book a service: contact them, mark done")),
     ("export", __("A file of members, activity, points or events: /export members [csv|xlsx]")),
     ("forget", __("Erase a member's personal data at their request: /forget @user|id")),
     ("welcome", __("Greet newcomers in the group: /welcome on|off")),
@@ -94,9 +106,22 @@ OPERATOR_COMMANDS = (
     ("inbox", __("Members' feedback: read, answer, close")),
     ("reply", __("Answer feedback: /reply number text")),
     ("honour_new", __("New honour board: /honour_new name unit=km approval=yes|no")),
+    ("channel_new", __("New dealer or partner channel, with its link and QR: /channel_new name")),
+    ("channels", __("Channels, members brought and reached; figures: /stats channels [days]")),
+    ("channel", __("A channel's card, link, QR code and figures: /channel number")),
+    ("channel_rename", __("Rename a channel (its link stays): /channel_rename number name")),
+    ("channel_archive", __("Archive a channel, its link stops counting: /channel_archive number")),
+    (
+        "channel_contact",
+        __("A channel's contact person, who reads its figures: /channel_contact number @user|off"),
+    ),
     (
         "quiz_import",
         __("Add quiz questions: a YAML, CSV or JSON file with this caption; rounds: /quiz start"),
+    ),
+    (
+        "import_conversions",
+        __("Import the dealer's service visits and purchases: a CSV file with this caption"),
     ),
 )
 
@@ -444,6 +469,10 @@ def reason_label(reason: str) -> str:
         return _("event attendance")
     if reason == "referral":
         return _("a friend you invited")
+    if reason == "purchase":
+        return _("a purchase")
+    if reason == "trade_in":
+        return _("a trade-in")
     if reason == "mission":
         return _("newcomer mission")
     if reason == "mission-bonus":

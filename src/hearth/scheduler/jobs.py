@@ -14,6 +14,7 @@ from hearth.domain.schedules import Schedule
 from hearth.scheduler.announcements import AnnouncementTimetable
 from hearth.scheduler.quizzes import QuizTimetable
 from hearth.services import (
+    cars,
     digest,
     draws,
     engagement_recompute,
@@ -34,6 +35,7 @@ from hearth.services.ports import (
     HonourNotices,
     Notifier,
     NudgeSender,
+    ServiceNotices,
     UnitOfWorkFactory,
 )
 
@@ -162,6 +164,16 @@ async def close_draws(uow_factory: UnitOfWorkFactory, notices: DrawNotices, cloc
     return closed
 
 
+async def service_reminders(
+    uow_factory: UnitOfWorkFactory, notices: ServiceNotices, clock: Clock
+) -> int:
+    """Maintenance reminders owed, each queued for the member's next local morning."""
+    queued = await cars.send_reminders(uow_factory, notices, clock.now())
+    if queued:
+        log.info("queued %d maintenance reminders", queued)
+    return queued
+
+
 def build_scheduler(
     uow_factory: UnitOfWorkFactory,
     notifier: Notifier,
@@ -178,6 +190,7 @@ def build_scheduler(
     nudge_sender: NudgeSender | None = None,
     draw_notices: DrawNotices | None = None,
     honour_notices: HonourNotices | None = None,
+    service_notices: ServiceNotices | None = None,
 ) -> AsyncIOScheduler:
     """The scheduler with Hearth's jobs (in memory: the database rows are the source of truth)."""
     scheduler = AsyncIOScheduler(
@@ -258,6 +271,14 @@ def build_scheduler(
             CronTrigger(minute="*"),
             args=(uow_factory, draw_notices, clock),
             id="draws.close",
+            replace_existing=True,
+        )
+    if service_notices is not None:  # daily; each reminder waits for the member's morning
+        scheduler.add_job(
+            service_reminders,
+            CronTrigger(hour=0, minute=55),
+            args=(uow_factory, service_notices, clock),
+            id="cars.service_reminders",
             replace_existing=True,
         )
     # One job per announcement and per quiz schedule, rebuilt from the database.

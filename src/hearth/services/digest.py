@@ -26,7 +26,9 @@ from hearth.domain.lifecycle import Stage
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.domain.rfm import Segment
 from hearth.domain.schedules import Schedule, runs_between
-from hearth.services import exit_survey
+from hearth.services import attribution, channels, exit_survey
+from hearth.services.attribution import ConversionDigest
+from hearth.services.channels import ChannelReport
 from hearth.services.cohorts import retention_table
 from hearth.services.ports import DigestPost, UnitOfWork, UnitOfWorkFactory
 from hearth.services.reports import Insight, insight
@@ -87,6 +89,8 @@ class Digest:
     upcoming: list[Upcoming]  # starting within 7 days of the moment it was made
     charts: DigestCharts
     departures: Departures = field(default_factory=Departures)  # why members left, 7 days
+    by_channel: ChannelReport | None = None  # the 7 days by channel, when it has channels
+    conversions: ConversionDigest | None = None  # the 7 days, when it has conversions
 
     @property
     def week(self) -> str:
@@ -137,6 +141,12 @@ async def compose(
         charts=await chart_series(uow, community, today),
         departures=await exit_survey.departures(
             uow, community, first=since, last=today - timedelta(days=1)
+        ),
+        by_channel=await channels.report_if_any(
+            uow, community, last=today - timedelta(days=1), days=PERIOD_DAYS, now=now
+        ),
+        conversions=await attribution.digest_figures(
+            uow, community, first=since, last=today - timedelta(days=1), today=today
         ),
     )
 

@@ -5,7 +5,8 @@ Rows are read and written in batches: a community's millions of activity rows ne
 in memory as rows (an XLSX is assembled by openpyxl's write-only mode, which streams rows
 to a temporary file). Instants are UTC; days are the community's local days. No message
 text is exported: Hearth never stores any. A member who erased their data appears only by
-the anonymised name they were left with.
+the anonymised name they were left with. The phone numbers members shared appear only in an
+export the operator asked them for (``with_phones``), and such an export is audited.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import enum
 import io
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import BinaryIO, Protocol
 
 from openpyxl import Workbook
@@ -23,12 +25,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from hearth.domain.members import CommunityProfile
 from hearth.domain.segments import ListKind, MemberFilter, MemberRecord, Selection, file_stem
-from hearth.services import events, segments
+from hearth.services import attribution, events, segments
 from hearth.services.ports import UnitOfWork
 
 BATCH = 1000
 
-Cell = str | int | float | date | datetime | None
+Cell = str | int | float | Decimal | date | datetime | None
 
 
 class ExportKind(enum.StrEnum):
@@ -38,6 +40,8 @@ class ExportKind(enum.StrEnum):
     ACTIVITY = "activity"
     POINTS = "points"
     EVENTS = "events"
+    CONVERSIONS = "conversions"  # service visits, purchases, trade-ins the business reported
+    ATTRIBUTION = "attribution"  # conversions after events, nudges, quizzes vs others
 
 
 class ExportFormat(enum.StrEnum):
@@ -61,7 +65,12 @@ COLUMNS: dict[ExportKind, tuple[str, ...]] = {
         "points", "going", "waitlisted", "maybe", "not_going", "attended", "feedback_answers",
         "ratings", "average_rating", "nps",
     ),
+    ExportKind.CONVERSIONS: ("member_id", "name", "kind", "date", "amount", "key"),
+    ExportKind.ATTRIBUTION: attribution.EXPORT_COLUMNS,
 }  # fmt: skip
+PHONE_COLUMN = "phone"
+PHONE_KINDS = frozenset({ExportKind.MEMBERS, ExportKind.CONVERSIONS})  # may carry phones
+PHONES_AUDIT_ACTION = "export.phones"
 
 _SELECTION_NAMES = {ListKind.STAGE: "stage", ListKind.SEGMENT: "segment", ListKind.TAG: "tag"}
 
@@ -91,18 +100,23 @@ async def write(
     selection: Selection | None = None,
     wanted: MemberFilter | None = None,
     max_bytes: int | None = None,
+    with_phones: bool = False,
 ) -> int:
     """Write the export to ``sink`` (a binary file); returns the rows written, the header
     not counted. ``today`` (the community's local day) dates current streaks; ``selection``
     narrows a members export to one stage, segment or tag, ``wanted`` to the current members
     a console filter holds, in its order. With ``max_bytes``, a CSV that
     grows past it stops early with ``ExportTooLarge`` instead of filling memory (an XLSX
-    is compressed only when saved: its size is known at the end)."""
+    is compressed only when saved: its size is known at the end). ``with_phones`` adds the
+    numbers members shared (members and conversions only: ``PHONE_KINDS``); the caller
+    audits it (``audit_phones``)."""
+    if with_phones and what not in PHONE_KINDS:
+        raise ValueError(f"a {what.value} export has no phone numbers")
     sheet = _sheet(file_format, sink, what.value)
-    sheet.append(COLUMNS[what])
+    sheet.append(COLUMNS[what] + ((PHONE_COLUMN,) if with_phones else ()))
     rows = 0
     try:
-        async for batch in _rows(uow, community, what, today, selection, wanted):
+        async for batch in _rows(uow, community, what, today, selection, wanted, with_phones):
             for row in batch:
                 sheet.append(row)
             rows += len(batch)
@@ -111,6 +125,26 @@ async def write(
     finally:
         sheet.close()  # (the sink stays the caller's, open, also when stopped early)
     return rows
+
+
+async def audit_phones(
+    uow: UnitOfWork,
+    community: CommunityProfile,
+    what: ExportKind,
+    rows: int,
+    *,
+    actor_id: int,
+    via: str,
+    now: datetime,
+) -> None:
+    """Record that an export with phone numbers left Hearth: who, which, how many rows."""
+    await uow.audit.record(
+        actor_id=actor_id,
+        action=PHONES_AUDIT_ACTION,
+        community_id=community.id,
+        details={"what": what.value, "rows": rows, "via": via},
+        now=now,
+    )
 
 
 class ExportTooLarge(Exception):
@@ -128,6 +162,7 @@ async def _rows(
     today: date,
     selection: Selection | None,
     wanted: MemberFilter | None,
+    with_phones: bool,
 ) -> AsyncIterator[list[Sequence[Cell]]]:
     if what is ExportKind.MEMBERS:
         batches = (
@@ -136,7 +171,10 @@ async def _rows(
             else segments.roster_batches(uow, community, wanted, BATCH)
         )
         async for members in batches:
-            yield [_member_row(member, today) for member in members]
+            phones = None
+            if with_phones:  # the phone table is read only when asked for
+                phones = await uow.member_contacts.phones_of([each.member_id for each in members])
+            yield [_member_row(member, today, phones) for member in members]
     elif what is ExportKind.ACTIVITY:
         async for activity in uow.exports.activity(community.id, BATCH):
             yield [
@@ -152,6 +190,23 @@ async def _rows(
                 )
                 for entry in entries
             ]  # fmt: skip
+    elif what is ExportKind.CONVERSIONS:
+        conversions = uow.conversions.entries(community.id, BATCH, with_phones=with_phones)
+        async for found in conversions:
+            yield [
+                (
+                    each.member_id, each.name, each.kind, each.occurred_on,
+                    Decimal(each.amount_minor).scaleb(-2), each.key,
+                    *((each.phone,) if with_phones else ()),
+                )
+                for each in found
+            ]  # fmt: skip
+    elif what is ExportKind.ATTRIBUTION:  # one row per occasion and window
+        yield [
+            attribution.export_row(found, window)
+            for found in await attribution.attributions(uow, community, today=today)
+            for window in found.windows
+        ]
     else:
         yield [
             await _event_row(uow, community, event.id)
@@ -159,8 +214,12 @@ async def _rows(
         ]
 
 
-def _member_row(member: MemberRecord, today: date) -> Sequence[Cell]:
+def _member_row(
+    member: MemberRecord, today: date, phones: dict[int, str] | None = None
+) -> Sequence[Cell]:
+    """The member's line; with their phone number last when ``phones`` were read."""
     standing = member.standing
+    phone = () if phones is None else (phones.get(member.member_id),)
     return (
         member.member_id,
         member.name,
@@ -180,6 +239,7 @@ def _member_row(member: MemberRecord, today: date) -> Sequence[Cell]:
         member.balance,
         member.streak_on(today),
         member.last_active_on,
+        *phone,
     )
 
 
@@ -235,7 +295,7 @@ class _CsvSheet:
         self._text.detach()  # the sink stays open: it is the caller's
 
     @staticmethod
-    def _cell(value: Cell) -> str | int | float:
+    def _cell(value: Cell) -> str | int | float | Decimal:
         if value is None:
             return ""
         if isinstance(value, datetime):

@@ -7,7 +7,12 @@ from datetime import datetime
 
 from hearth.domain.activity import ActivityKind, ActivityRecord
 from hearth.domain.calendar import local_day
-from hearth.domain.deep_links import parse_community_payload, parse_referral_payload
+from hearth.domain.channels import Channel
+from hearth.domain.deep_links import (
+    parse_channel_payload,
+    parse_community_payload,
+    parse_referral_payload,
+)
 from hearth.domain.errors import UnsupportedLocale
 from hearth.domain.members import (
     ChatRole,
@@ -21,7 +26,7 @@ from hearth.domain.members import (
     leave_outcome,
 )
 from hearth.domain.referrals import ReferralOutcome
-from hearth.services import referrals
+from hearth.services import channels, referrals
 from hearth.services.directory import Directory
 from hearth.services.ports import UnitOfWork
 
@@ -113,6 +118,7 @@ class StartResult:
     communities: list[CommunityProfile]
     referral: ReferralOutcome | None = None  # what opening a member's invite did
     inviter: MemberProfile | None = None  # whose invite it was
+    channel: Channel | None = None  # the channel (a dealer's, a store's) whose link it was
 
 
 async def start_bot(
@@ -135,10 +141,22 @@ async def start_bot(
 
     linked: CommunityProfile | None = None
     referral: ReferralOutcome | None = None
+    channel: Channel | None = None
     invite = parse_referral_payload(payload)
-    community_id = invite[0] if invite is not None else parse_community_payload(payload)
+    via_channel = parse_channel_payload(payload)
+    community_id = (
+        invite[0]
+        if invite is not None
+        else via_channel[0]
+        if via_channel is not None
+        else parse_community_payload(payload)
+    )
     if community_id is not None:
         found = await uow.communities.get(community_id)
+        if found is not None and found.active and via_channel is not None:
+            channel = await channels.touched(uow, found, via_channel[1], person.id, at)
+            if channel is None:  # archived, or not this community's: an unknown link
+                found = None
         if found is not None and found.active:
             linked = found
             if invite is not None:
@@ -162,6 +180,7 @@ async def start_bot(
         communities=await uow.memberships.communities_of(person.id),
         referral=referral,
         inviter=None if invite is None or referral is None else await uow.members.get(invite[1]),
+        channel=channel,
     )
 
 

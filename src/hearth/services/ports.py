@@ -10,13 +10,23 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from hearth.domain.activity import ActivityDay, ActivityKind, ActivityRecord
 from hearth.domain.announcements import Announcement, NewAnnouncement, RunStatus
+from hearth.domain.attribution import MemberConversion
+from hearth.domain.cars import (
+    CarProfile,
+    ServiceDue,
+    ServiceRequest,
+    ServiceRequestLine,
+    ServiceSettings,
+)
+from hearth.domain.channels import Channel, ChannelTouch, ConversionTally, MemberJoin
 from hearth.domain.cohorts import CohortCounts, Movement
+from hearth.domain.conversions import Conversion, ConversionKind
 from hearth.domain.delivery import OutboxCounts, OutboxStatus, OutgoingMessage, QueuedMessage
 from hearth.domain.draws import Draw, DrawStatus, Entry, NewDraw
 from hearth.domain.engagement import MemberFacts, MemberStanding
 from hearth.domain.events import Event, EventDraft, MemberEvent, RsvpCounts, RsvpStatus
 from hearth.domain.exit_survey import Departures, ExitReason
-from hearth.domain.exports import LedgerEntry
+from hearth.domain.exports import ConversionEntry, LedgerEntry
 from hearth.domain.feedback import FeedbackDraft, FeedbackItem, FeedbackLine, FeedbackStatus
 from hearth.domain.greetings import Birthday, Greeting, GreetingCandidate
 from hearth.domain.honour import (
@@ -69,7 +79,8 @@ from hearth.domain.rfm import Segment
 from hearth.domain.segments import MemberFilter, MemberRecord, Selection, StandingsSummary
 from hearth.domain.streaks import CheckinOutcome, StreakState
 
-if TYPE_CHECKING:  # the digest's value type lives with its service
+if TYPE_CHECKING:  # value types that live with their services
+    from hearth.services.cars import CarView
     from hearth.services.digest import Digest
 
 
@@ -1149,6 +1160,113 @@ class ReferralRepository(Protocol):
     async def counts(self, community_id: int, referrer_id: int) -> ReferralCounts: ...
 
 
+class ConversionRepository(Protocol):
+    """Conversions the business reported, unique per community and key. Never commits."""
+
+    async def add_many(self, conversions: Sequence[Conversion], now: datetime) -> set[str]:
+        """Insert, skipping keys the community has already; returns the keys that were new."""
+        ...
+
+    async def existing_keys(self, community_id: int, keys: Collection[str]) -> set[str]: ...
+
+    async def memberships(self, community_id: int, member_ids: Collection[int]) -> dict[int, bool]:
+        """Those of ``member_ids`` who ever belonged to the community: id → a member now?"""
+        ...
+
+    async def count(self, community_id: int) -> int: ...
+
+    async def of_member(self, member_id: int) -> list[Conversion]: ...
+
+    def entries(
+        self, community_id: int, size: int, *, with_phones: bool = False
+    ) -> AsyncIterator[list[ConversionEntry]]:
+        """For an export; the phone numbers only ``with_phones``."""
+        ...
+
+
+class AttributionRepository(Protocol):
+    """The reads behind attribution (``storage/attribution.py``). Never writes."""
+
+    async def has_conversions(self, community_id: int) -> bool: ...
+
+    async def conversion_totals(
+        self,
+        community_id: int,
+        first: date,
+        last: date,
+        kinds: Collection[ConversionKind] | None = None,
+    ) -> dict[ConversionKind, tuple[int, int]]:
+        """Kind → (conversions, amount in the minor unit) on the local days first to last."""
+        ...
+
+    async def conversions(
+        self,
+        community_id: int,
+        after: date,
+        until: date,
+        kinds: Collection[ConversionKind] | None = None,
+    ) -> list[tuple[int, MemberConversion]]:
+        """(member, conversion) of the local days after ``after`` up to ``until``."""
+        ...
+
+    async def memberships(self, community_id: int) -> list[tuple[int, datetime, datetime | None]]:
+        """(member, joined at, left at) of everyone who ever joined the community."""
+        ...
+
+    async def stage_changes(self, community_id: int, until: date) -> list[tuple[int, date, Stage]]:
+        """(member, local day, new stage) of every stage change up to ``until``."""
+        ...
+
+    async def ended_events(
+        self,
+        community_id: int,
+        ended_before: datetime,
+        *,
+        starting_from: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[tuple[int, str, datetime]]:
+        """(event, title, start) of events ended before ``ended_before``, latest first."""
+        ...
+
+    async def event_participants(
+        self, event_ids: Collection[int]
+    ) -> dict[int, tuple[set[int], bool]]:
+        """Event → (participants, from RSVPs?): check-ins, else "going" answers."""
+        ...
+
+    async def nudge_contacts(
+        self, community_id: int, boundaries: Sequence[datetime]
+    ) -> list[tuple[int, int, bool, datetime]]:
+        """(period, member, held out?, first contact) per member and period."""
+        ...
+
+    async def first_answers(
+        self, community_id: int, boundaries: Sequence[datetime]
+    ) -> list[tuple[int, int, datetime]]:
+        """(period, member, first standing quiz answer) per member and period."""
+        ...
+
+
+class MemberContactRepository(Protocol):
+    """Phone numbers members shared with the bot themselves. Never commits."""
+
+    async def save(self, member_id: int, phone: str, now: datetime) -> None: ...
+
+    async def phone_of(self, member_id: int) -> str | None: ...
+
+    async def delete(self, member_id: int) -> int:
+        """1 when there was a number, else 0."""
+        ...
+
+    async def owners(
+        self, community_id: int, phones: Collection[str]
+    ) -> dict[str, list[tuple[int, bool]]]:
+        """Phone → the members of the community (ever) who shared it, with "a member now?"."""
+        ...
+
+    async def phones_of(self, member_ids: Collection[int]) -> dict[int, str]: ...
+
+
 class AttachmentRepository(Protocol):
     """Files outbox messages refer to by id (digest charts). Never commits."""
 
@@ -1333,6 +1451,128 @@ class MissionRepository(Protocol):
         ...
 
 
+class CarRepository(Protocol):
+    """Car profiles, maintenance reminder settings and service requests. Never commits."""
+
+    async def get(self, community_id: int, member_id: int) -> CarProfile | None: ...
+
+    async def save(self, profile: CarProfile, now: datetime) -> None:
+        """Store the whole profile (insert or replace)."""
+        ...
+
+    async def of_member(self, member_id: int) -> list[CarProfile]: ...
+
+    async def reminder_candidates(self) -> list[CarProfile]:
+        """Profiles with reminders on and a service day or a mileage, in active
+        communities whose maintenance reminders are on."""
+        ...
+
+    async def with_purchase(self) -> list[CarProfile]: ...
+
+    async def mark_reminded(
+        self, community_id: int, member_id: int, due_on: date, round_: int
+    ) -> bool:
+        """Record the reminder of ``due_on`` and snooze round; False when recorded already."""
+        ...
+
+    async def delete_profiles(self, member_id: int) -> int: ...
+
+    async def settings(self, community_id: int) -> ServiceSettings: ...
+
+    async def save_settings(
+        self, community_id: int, settings: ServiceSettings, now: datetime
+    ) -> None: ...
+
+    async def add_request(
+        self, community_id: int, member_id: int, due_on: date, now: datetime
+    ) -> bool:
+        """Record a service request; False when the member asked for this due day before."""
+        ...
+
+    async def request(self, request_id: int) -> ServiceRequest | None: ...
+
+    async def requests_of_member(self, member_id: int) -> list[ServiceRequest]: ...
+
+    async def count_open(self, community_id: int) -> int: ...
+
+    async def open_requests(
+        self, community_id: int, offset: int, limit: int
+    ) -> list[ServiceRequestLine]: ...
+
+    async def settle_request(self, request_id: int, actor_id: int, now: datetime) -> bool:
+        """Mark an open request done; False when it was done already."""
+        ...
+
+    async def delete_requests(self, member_id: int) -> int: ...
+
+
+class ChannelRepository(Protocol):
+    """Channels, their touches, and the facts their figures are made of. Never commits."""
+
+    async def add(self, community_id: int, name: str, now: datetime) -> Channel | None:
+        """A new channel; None when the community has one by this very name."""
+        ...
+
+    async def get(self, channel_id: int) -> Channel | None: ...
+
+    async def of_community(self, community_id: int) -> list[Channel]:
+        """The community's channels, by number (archived ones too)."""
+        ...
+
+    async def of_contact(self, member_id: int) -> list[Channel]:
+        """The channels whose contact person the member is now."""
+        ...
+
+    async def rename(self, channel_id: int, name: str) -> bool:
+        """False when another channel of the community has this very name."""
+        ...
+
+    async def set_archived(self, channel_id: int, archived: bool) -> bool:
+        """False when the channel was so already."""
+        ...
+
+    async def set_contact(self, channel_id: int, contact_id: int | None) -> None: ...
+
+    async def add_touch(self, touch: ChannelTouch) -> bool:
+        """Record a touch; False when the member touched the channel on that UTC day."""
+        ...
+
+    async def touches(self, community_id: int) -> list[ChannelTouch]: ...
+
+    async def touches_of(self, member_id: int) -> list[ChannelTouch]: ...
+
+    async def delete_touches(self, member_id: int) -> int: ...
+
+    async def joins(self, community_id: int, member_id: int | None = None) -> list[MemberJoin]:
+        """The community's members, current and former (or the one ``member_id``), with
+        their first join."""
+        ...
+
+    async def active_days(
+        self, community_id: int, span: TimeSpan, joined_since: datetime
+    ) -> dict[int, list[tuple[datetime, datetime]]]:
+        """Member id -> (first, last moment) of each local day they took part within
+        ``span``, for members whose membership began at ``joined_since`` or later."""
+        ...
+
+    async def active_members(
+        self, community_id: int, span: TimeSpan, joined_since: datetime
+    ) -> set[int]:
+        """Members who took part within ``span``, among those whose membership began at
+        ``joined_since`` or later."""
+        ...
+
+    async def attendances(self, community_id: int, span: TimeSpan) -> dict[int, int]:
+        """Member id -> on-site check-ins at the community's events within ``span``."""
+        ...
+
+    async def conversions(
+        self, community_id: int, first: date, last: date
+    ) -> list[ConversionTally]:
+        """Each member's conversions per kind on the days ``first`` to ``last``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories never commit; the unit of work does."""
 
@@ -1415,6 +1655,15 @@ class UnitOfWork(Protocol):
     def referrals(self) -> ReferralRepository: ...
 
     @property
+    def conversions(self) -> ConversionRepository: ...
+
+    @property
+    def member_contacts(self) -> MemberContactRepository: ...
+
+    @property
+    def attribution(self) -> AttributionRepository: ...
+
+    @property
     def console_links(self) -> ConsoleLinkRepository: ...
 
     @property
@@ -1431,6 +1680,12 @@ class UnitOfWork(Protocol):
 
     @property
     def missions(self) -> MissionRepository: ...
+
+    @property
+    def cars(self) -> CarRepository: ...
+
+    @property
+    def channels(self) -> ChannelRepository: ...
 
     async def commit(self) -> None: ...
 
@@ -1491,6 +1746,21 @@ class RedemptionNotices(Protocol):
         community: CommunityProfile,
         redemption: Redemption,
         reward_title: str,
+    ) -> bool: ...
+
+
+class ConversionNotices(Protocol):
+    """Tells a member in private, through the outbox of the caller's transaction, that a
+    purchase (or trade-in) the business reported earned them points; True when new."""
+
+    async def credited(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        community: CommunityProfile,
+        kind: ConversionKind,
+        points: int,
     ) -> bool: ...
 
 
@@ -1780,6 +2050,37 @@ class FeedbackNotices(Protocol):
         community: CommunityProfile,
     ) -> bool:
         """Queue the operators' answer (``item.reply``) to the member, once per item."""
+        ...
+
+
+class ServiceNotices(Protocol):
+    """Maintenance reminders for members and notes of service requests for operators, in
+    each reader's language, queued in the outbox of the caller's transaction."""
+
+    async def operators(self, community: CommunityProfile) -> list[int]:
+        """As ``FeedbackNotices.operators`` (call it before writing anything)."""
+        ...
+
+    async def service_due(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        member: MemberProfile,
+        car: CarView,
+        due: ServiceDue,
+        *,
+        not_before: datetime,
+        not_after: datetime,
+    ) -> bool:
+        """Queue the reminder of ``due`` with its buttons (book, snooze while allowed,
+        stop), sent from ``not_before`` and never after ``not_after``; True when new."""
+        ...
+
+    async def requests_waiting(
+        self, uow: UnitOfWork, community: CommunityProfile, operator: MemberProfile, waiting: int
+    ) -> None:
+        """Queue the operator's note that ``waiting`` service requests are open; the notes
+        of a few minutes become one message (the latest count wins)."""
         ...
 
 

@@ -10,9 +10,12 @@ off, quiet hours) and every nudge decision about them (the nudge report no longe
 them), the text of the private messages already delivered to them, and of the delivered
 messages of their communities that named them (a quiz round's results, a digest), what they
 told the team through /feedback (with the answers), their exit survey answers and the photos
-sent as proof for honour boards.
+sent as proof for honour boards, their car (/car) and their service requests, and which
+dealers' or partners' links they opened (so no channel counts them as brought any more),
+and the phone number they shared (/phone).
 Kept: the points ledger and balances, activity rows, check-ins, RSVPs, attendance, ratings,
-quiz answers and referrals (whose invite brought whom) — they hold no personal text, and
+quiz answers, referrals (whose invite brought whom) and the conversions the business
+reported (matched before, by id or number) — they hold no personal text, and
 every total, board and report built on them reads the same afterwards (the reason an
 operator typed for a grant, and the audit log, are the operators' own records and stay as
 written). Their chosen language, reminders and reachability stay too: they are how the
@@ -54,6 +57,10 @@ class Erasure:
     exit_answers: int = 0  # why they left (that they were asked stays: never asked twice)
     honour_photos: int = 0  # photos sent as proof for honour boards (the values stay)
     profile_answers: int = 0  # their answers to the profile questionnaire
+    car_profiles: int = 0  # their car (/car) and where its maintenance reminders stand
+    service_requests: int = 0  # their requests to book a service
+    channel_touches: int = 0  # the dealers' and partners' links they opened
+    phone: int = 0  # the phone number they shared (/phone)
 
 
 def mention_forms(names: Iterable[str]) -> list[str]:
@@ -97,6 +104,10 @@ async def forget(
         feedback_items=await privacy.delete_feedback_items(member_id),
         exit_answers=await privacy.clear_exit_answers(member_id),
         honour_photos=await privacy.clear_honour_photos(member_id),
+        car_profiles=await uow.cars.delete_profiles(member_id),
+        service_requests=await uow.cars.delete_requests(member_id),
+        channel_touches=await uow.channels.delete_touches(member_id),
+        phone=await uow.member_contacts.delete(member_id),
     )
     await uow.audit.record(
         actor_id=actor_id,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from hearth.domain.delivery import OutboxStatus
 from hearth.domain.lifecycle import Stage
+from hearth.simulate.business import BusinessFigures
 from hearth.simulate.engagement import EngagementFigures
 from hearth.simulate.growth import ArmFigures, GrowthFigures
 from hearth.simulate.nudges import summary_lines
@@ -44,6 +45,7 @@ def print_report(result: SimulationResult, echo: Callable[[str], object]) -> Non
     print_programme(result.programme, echo)
     echo("")
     print_growth(result.growth, echo)
+    print_business(result.business, echo)
     echo("")
     print_engagement(result.engagement, echo)
     echo("")
@@ -149,6 +151,54 @@ def print_growth(figures: GrowthFigures, echo: Callable[[str], object]) -> None:
         f"  drawn again from the recorded seed: {draws.reproduced} of {draws.closed} the same"
         f" · refunded entries {draws.refunded} · ledger mismatches {draws.ledger_mismatches}"
     )
+
+
+def print_business(figures: BusinessFigures, echo: Callable[[str], object]) -> None:
+    """Channels, the dealers' files and the uplift of event attendance on service visits."""
+    echo("Channels (dealers and partners; attribution: the first link opened before joining)")
+    echo(
+        f"  {'channel':<18}{'sent':>6}{'brought':>9}{'reached':>9}"
+        f"{'conversions':>13}{'service':>9}{'amount':>14}"
+    )
+    for line in figures.channels:
+        name = line.name or "direct"
+        echo(
+            f"  {name:<18}{line.opened:>6}{line.brought:>9}{line.reached:>9}"
+            f"{line.conversions:>13}{line.service_visits:>9}{line.amount_minor / 100:>14,.2f}"
+        )
+    echo(
+        f"  members already in the club who opened a dealer's link: {figures.workshop_touches},"
+        f" attributed to it anyway {figures.moved_by_later_touch}"
+    )
+    reported = " · ".join(f"{kind} {count}" for kind, count in sorted(figures.reported.items()))
+    imports = figures.imports
+    echo("Conversions (the dealers' weekly files, sent to the bot in private as CSV)")
+    echo(
+        f"  files {imports.files} · rows {imports.rows} ({reported}; not in the club"
+        f" {figures.strangers}) · stored {figures.stored} · phone numbers shared"
+        f" {figures.phones_shared}"
+    )
+    echo(
+        f"  the last file sent again: conversions {imports.stored_before_resend}"
+        f" before, {imports.stored_after_resend} after"
+    )
+    echo(
+        "Event attendance and service visits (attendees against the members who did not"
+        " come, standardised by lifecycle stage;"
+    )
+    echo(f"  the simulation makes a visit {figures.true_lift:g} times as likely for 30 days)")
+    for window in figures.uplift:
+        state = "" if window.complete else "  (window not over yet)"
+        echo(
+            f"  {window.days:>2} days  attendees {_share(window.attendees_share)} of"
+            f" {window.attendees} · others {_share(window.others_share)} of {window.others}"
+            f" · standardised {_share(window.standardised_share)}"
+            f" · uplift {_figure(window.uplift_points, '+.1f')} points{state}"
+        )
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
 
 
 def _arm(arm: ArmFigures) -> str:

@@ -25,6 +25,7 @@ from hearth.services import reports
 from hearth.services.reports import Overview, PointsOverview
 from hearth.simulate import updates
 from hearth.simulate.botapi import BotApiStandIn
+from hearth.simulate.business import Business, BusinessFigures
 from hearth.simulate.chart import daily_active_chart
 from hearth.simulate.clock import VirtualClock
 from hearth.simulate.community import SyntheticCommunity
@@ -77,6 +78,7 @@ class SimulationResult:
     engagement: EngagementFigures  # lifecycle stages after the last nightly recompute
     nudges: NudgeFigures  # reactivation nudges, their outcomes and the rules' checks
     growth: GrowthFigures  # newcomer missions with and without, referrals, lucky draws
+    business: BusinessFigures  # channels, conversions, attendance uplift on service visits
     digests: int  # weekly digests queued for the operator
     digest_charts: list[Path]  # the last digest's charts, as the operator received them
     chart: Path
@@ -156,19 +158,23 @@ async def simulate(
             days=options.days,
         )
         growth = Growth(programme, seed=options.seed)
+        business = Business(programme, seed=options.seed, invited=growth.friends)
         responder = NudgeResponder(
             api=api, clock=clock, hearth=hearth, community=community, seed=options.seed
         )
         recomputes: list[int] = []
         digests: list[int] = []
         for day in range(options.days):
-            batch = growth.rewrite(day, community.day(day))
+            batch = business.rewrite(day, growth.rewrite(day, community.day(day)))
             redeemers = community.redeemers(day)
             notes: list[str] = []
             extra_updates, checkpoints = await programme.plan(day, notes)
             growth_updates, growth_checkpoints = growth.plan(day)
             extra_updates += growth_updates
             checkpoints += growth_checkpoints
+            business_updates, business_checkpoints = business.plan(day)
+            extra_updates += business_updates
+            checkpoints += business_checkpoints
             reminded: list[int] = []
             checkpoints += responder.checkpoints(day)
             checkpoints.append(
@@ -192,6 +198,7 @@ async def simulate(
             await jobs.tier_announcements(hearth.uow_factory, hearth.notifier, clock)
             await programme.drain()
             await growth.after_day(day)
+            await business.after_day(day)
             extra = f"  {expired} points expired" if expired else ""
             extra += f"  {sum(reminded)} expiry reminders" if sum(reminded) else ""
             extra += "".join(f"  {note}" for note in notes)
@@ -216,6 +223,7 @@ async def simulate(
             points_figures = await reports.points_overview(uow, profile, now=clock.now())
         programme_figures = await programme.figures(clock.now(), overview.members)
         growth_figures = await growth.figures(clock.now())
+        business_figures = await business.figures(clock.now(), today)
         engagement = await engagement_figures(hearth, community, options.days, sum(recomputes))
         nudge_figures = await responder.finish()
         digest_charts = save_digest_charts(api, OPERATOR_ID, options.out)
@@ -238,6 +246,7 @@ async def simulate(
         engagement=engagement,
         nudges=nudge_figures,
         growth=growth_figures,
+        business=business_figures,
         digests=sum(digests),
         digest_charts=digest_charts,
         chart=chart,

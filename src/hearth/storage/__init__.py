@@ -3,6 +3,7 @@
 # Every table joins the metadata whichever storage module is imported first.
 from hearth.storage import (  # noqa: F401
     announcements,
+    cars,
     channels,
     console,
     conversions,

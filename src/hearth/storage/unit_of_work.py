@@ -12,8 +12,12 @@ from hearth.domain.activity import ActivityRecord
 from hearth.storage import attachments, tags  # noqa: F401 - registers their tables
 from hearth.storage.announcements import SqlAnnouncementRepository
 from hearth.storage.attachments import SqlAttachmentRepository
+from hearth.storage.attribution import SqlAttributionRepository
+from hearth.storage.cars import SqlCarRepository
+from hearth.storage.channels import SqlChannelRepository
 from hearth.storage.cohorts import SqlCohortRepository
 from hearth.storage.console import SqlConsoleLinkRepository
+from hearth.storage.conversions import SqlConversionRepository, SqlMemberContactRepository
 from hearth.storage.draws import SqlDrawsRepository
 from hearth.storage.engagement import SqlEngagementRepository
 from hearth.storage.events import SqlEventsRepository
@@ -192,6 +196,18 @@ class SqlUnitOfWork:
         return SqlReferralRepository(self.session, self._dialect)
 
     @property
+    def conversions(self) -> SqlConversionRepository:
+        return SqlConversionRepository(self.session, self._dialect)
+
+    @property
+    def member_contacts(self) -> SqlMemberContactRepository:
+        return SqlMemberContactRepository(self.session, self._dialect)
+
+    @property
+    def attribution(self) -> SqlAttributionRepository:
+        return SqlAttributionRepository(self.session, self._dialect)
+
+    @property
     def console_links(self) -> SqlConsoleLinkRepository:
         return SqlConsoleLinkRepository(self.session, self._dialect)
 
@@ -214,6 +230,14 @@ class SqlUnitOfWork:
     @property
     def missions(self) -> SqlMissionRepository:
         return SqlMissionRepository(self.session, self._dialect)
+
+    @property
+    def cars(self) -> SqlCarRepository:
+        return SqlCarRepository(self.session, self._dialect)
+
+    @property
+    def channels(self) -> SqlChannelRepository:
+        return SqlChannelRepository(self.session, self._dialect)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
