@@ -162,6 +162,7 @@ async def test_a_long_run_settles_members_in_stages_their_habits_deserve_and_dig
     assert 0 < figures.high_value <= 0.3 * figures.segments.total()
 
     _growth_checks(result)
+    _business_checks(result)
 
     assert 10 <= result.digests <= 11  # one a week for 75 days, to the one operator
     assert len(result.digest_charts) == 3
@@ -204,3 +205,33 @@ def _growth_checks(result: SimulationResult) -> None:
     assert draws.winners > 0
     assert draws.double_presses > 0
     assert draws.ledger_mismatches == 0  # every paid entry debited once, refunds complete
+
+
+def _business_checks(result: SimulationResult) -> None:
+    """Channels, the dealers' files and attribution of a long run, as the bot counts them."""
+    business = result.business
+    *dealers, direct = business.channels
+    assert [line.name for line in dealers] == [
+        "Dealer Pudong",
+        "Dealer Jinqiao",
+        "Car wash partner",
+    ]
+    assert direct.name is None
+    # Every newcomer sent through a link is attributed to that channel (if still a member).
+    assert 0 < sum(line.brought for line in dealers) <= sum(line.opened for line in dealers)
+    assert all(line.brought <= line.opened for line in dealers)
+    assert business.workshop_touches > 0
+    assert business.moved_by_later_touch == 0  # a later touch never moves a member
+    assert business.phones_shared > 0
+    imports = business.imports
+    assert imports.files >= 10  # a file a week, the last one sent twice
+    # Only rows about members the bot knows are stored, strangers never.
+    assert 0 < business.stored <= sum(business.reported.values())
+    assert business.stored == sum(line.conversions for line in business.channels)
+    assert imports.stored_after_resend == imports.stored_before_resend == business.stored
+    thirty = business.uplift[0]
+    assert thirty.days == 30
+    assert thirty.attendees > 0
+    assert thirty.others > thirty.attendees
+    assert thirty.attendees_share is not None
+    assert thirty.standardised_share is not None
