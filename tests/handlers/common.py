@@ -13,6 +13,7 @@ from hearth.domain.delivery import OutboxStatus
 from hearth.domain.members import CommunityProfile, MemberProfile, MembershipView
 from hearth.simulate import updates
 from hearth.storage import tables
+from hearth.storage.tags import MemberTagRow
 from tests.telegram import Call
 
 if TYPE_CHECKING:
@@ -131,6 +132,15 @@ async def activity(bot: BotHarness, kind: str | None = None) -> list[tables.Acti
     return [row for row in stored if kind is None or row.kind == kind]
 
 
+async def tags_of(bot: BotHarness, person: updates.JsonDict) -> list[str]:
+    """The person's tags in the group, sorted."""
+    return sorted(
+        row.tag
+        for row in await rows(bot, MemberTagRow)
+        if row.member_id == person["id"] and row.community_id == GROUP_ID
+    )
+
+
 async def member(bot: BotHarness, member_id: int) -> MemberProfile | None:
     async with bot.uow() as uow:
         return await uow.members.get(member_id)
@@ -165,6 +175,15 @@ def buttons(call: Call) -> list[dict[str, Any]]:
     """The inline buttons of a recorded call, row after row."""
     markup = call.params.get("reply_markup") or {}
     return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def last_to(bot: BotHarness, person: updates.JsonDict) -> Call:
+    """The last message sent or edited in the person's private chat."""
+    return [
+        call
+        for call in bot.session.calls
+        if call.method in ("sendMessage", "editMessageText") and call.chat_id == person["id"]
+    ][-1]
 
 
 def callback_answers(bot: BotHarness) -> list[Call]:

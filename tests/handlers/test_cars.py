@@ -13,7 +13,6 @@ import pytest
 from hearth.scheduler import jobs
 from hearth.simulate import updates
 from hearth.storage.cars import CarProfileRow
-from hearth.storage.tags import MemberTagRow
 from tests.conftest import BotHarness
 from tests.handlers.common import (
     ALICE,
@@ -23,12 +22,14 @@ from tests.handlers.common import (
     bot_serves_group,
     buttons,
     callback_answers,
+    last_to,
     members_of,
     presses,
     rows,
     said,
     says_privately,
     starts_the_bot,
+    tags_of,
 )
 from tests.telegram import Call
 
@@ -47,25 +48,8 @@ async def club(bot: BotHarness) -> None:
     bot.session.clear()
 
 
-async def tags_of(bot: BotHarness, person: updates.JsonDict) -> list[str]:
-    return sorted(
-        row.tag
-        for row in await rows(bot, MemberTagRow)
-        if row.member_id == person["id"] and row.community_id == GROUP_ID
-    )
-
-
 async def cars(bot: BotHarness) -> list[CarProfileRow]:
     return await rows(bot, CarProfileRow)
-
-
-def last_to(bot: BotHarness, person: updates.JsonDict) -> Call:
-    """The last message sent or edited in the person's private chat."""
-    return [
-        call
-        for call in bot.session.calls
-        if call.method in ("sendMessage", "editMessageText") and call.chat_id == person["id"]
-    ][-1]
 
 
 def labels(call: Call) -> list[str]:

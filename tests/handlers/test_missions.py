@@ -29,6 +29,7 @@ from tests.handlers.common import (
     callback_answers,
     delivered,
     joins,
+    last_to,
     ledger,
     members_of,
     presses,
@@ -80,15 +81,6 @@ async def notes_to(bot: BotHarness, person: updates.JsonDict) -> list[str]:
 
 def checklists_to(bot: BotHarness, person: updates.JsonDict) -> list[str]:
     return [text for text in bot.session.texts_to(person["id"]) if CHECKLIST_TITLE in text]
-
-
-def last_to(bot: BotHarness, person: updates.JsonDict) -> Call:
-    """The last message sent or edited in the person's private chat."""
-    return [
-        call
-        for call in bot.session.calls
-        if call.method in ("sendMessage", "editMessageText") and call.chat_id == person["id"]
-    ][-1]
 
 
 async def press(bot: BotHarness, person: updates.JsonDict, label: str) -> Call:

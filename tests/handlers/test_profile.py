@@ -11,7 +11,6 @@ from hearth.domain.profile import DEFAULT_QUESTIONS
 from hearth.handlers import profile_texts
 from hearth.simulate import updates
 from hearth.storage import tables
-from hearth.storage.tags import MemberTagRow
 from tests.conftest import BotHarness
 from tests.handlers.common import (
     ALICE,
@@ -24,11 +23,13 @@ from tests.handlers.common import (
     bot_serves_group,
     buttons,
     callback_answers,
+    last_to,
     members_of,
     presses,
     rows,
     said,
     says_privately,
+    tags_of,
 )
 from tests.telegram import Call
 
@@ -38,24 +39,6 @@ async def club(bot: BotHarness) -> None:
     await bot_serves_group(bot)
     await members_of(bot, ALICE, BORIS)
     bot.session.clear()
-
-
-async def tags_of(bot: BotHarness, person: updates.JsonDict) -> list[str]:
-    return sorted(
-        row.tag
-        for row in await rows(bot, MemberTagRow)
-        if row.member_id == person["id"] and row.community_id == GROUP_ID
-    )
-
-
-def last_to(bot: BotHarness, person: updates.JsonDict) -> Call:
-    """The last message sent or edited in the person's private chat."""
-    calls = [
-        call
-        for call in bot.session.calls
-        if call.method in ("sendMessage", "editMessageText") and call.chat_id == person["id"]
-    ]
-    return calls[-1]
 
 
 async def press(bot: BotHarness, person: updates.JsonDict, label: str) -> Call:

@@ -35,6 +35,7 @@ from tests.handlers.common import (
     rows,
     said,
     says_privately,
+    tags_of,
 )
 from tests.handlers.test_segments import (
     NOT_AN_OPERATOR,
@@ -49,14 +50,6 @@ from tests.telegram_html import MESSAGE_LIMIT, html_problem, shown_length
 
 UNKNOWN_MEMBER = "I do not know that member in this community."
 LONG_TAG = "北京浦东新区车主俱乐部核心成员"  # 15 characters, 45 bytes: too long for a button
-
-
-async def tags_of(bot: BotHarness, person: updates.JsonDict) -> list[str]:
-    return sorted(
-        row.tag
-        for row in await rows(bot, MemberTagRow)
-        if row.member_id == person["id"] and row.community_id == GROUP_ID
-    )
 
 
 async def replies_in_group(bot: BotHarness, person: updates.JsonDict, text: str) -> str:

@@ -8,9 +8,8 @@ the delivery worker sends when the window closes.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
-from hearth.bot.notifier import OutboxWriter, message
+from hearth.bot.notifier import OutboxWriter
 from hearth.domain.delivery import Priority
 from hearth.domain.feedback import FeedbackItem
 from hearth.domain.members import CommunityProfile, MemberProfile
@@ -18,16 +17,6 @@ from hearth.handlers import feedback_texts
 from hearth.services.ports import UnitOfWork
 
 NOTE_SECONDS = 300  # at most one "feedback is waiting" note per operator and 5 minutes
-
-
-def note_key(
-    community_id: int, operator_id: int, now: datetime, window: int = NOTE_SECONDS
-) -> tuple[str, datetime]:
-    """The dedupe key of the note that collects the feedback arriving at ``now``, and when
-    it goes out (the end of its window)."""
-    bucket = int(now.timestamp()) // window
-    key = f"feedback-note:{community_id}:{operator_id}:{bucket}"
-    return key, datetime.fromtimestamp((bucket + 1) * window, UTC)
 
 
 class OutboxFeedbackNotices:
@@ -49,23 +38,13 @@ class OutboxFeedbackNotices:
     async def feedback_waiting(
         self, uow: UnitOfWork, community: CommunityProfile, operator: MemberProfile, waiting: int
     ) -> None:
-        key, send_at = note_key(
-            community.id, operator.id, self.outbox.clock.now(), self.note_seconds
-        )
-        with self.outbox.speaking_to(operator, community):
-            text = feedback_texts.waiting(community.title, waiting)
-        await self.outbox.replace(
+        await self.outbox.operator_note(
             uow,
-            message(
-                key,
-                operator.id,
-                text,
-                kind="feedback_note",
-                priority=Priority.REMINDER,
-                community_id=community.id,
-                member_id=operator.id,
-                not_before=send_at,
-            ),
+            community,
+            operator,
+            lambda: feedback_texts.waiting(community.title, waiting),
+            kind="feedback_note",
+            window=self.note_seconds,
         )
 
     async def answered(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -60,6 +60,37 @@ class OutboxWriter:
         """Queue a message, or refresh the unsent one with its key (latest version wins)."""
         await uow.outbox.replace_queued(message, self.clock.now())
         uow.on_commit(self.wake)
+
+    async def operator_note(
+        self,
+        uow: UnitOfWork,
+        community: CommunityProfile,
+        operator: MemberProfile,
+        render: Callable[[], str],
+        *,
+        kind: str,
+        window: int,
+    ) -> None:
+        """Queue a note to an operator that stands for a whole window of ``window`` seconds:
+        every call within it refreshes the one queued note (the latest ``render()``, in the
+        operator's language, wins), which goes out when the window closes. Its key is
+        ``kind`` (dashed), the community, the operator and the window's number."""
+        bucket = int(self.clock.now().timestamp()) // window
+        with self.speaking_to(operator, community):
+            text = render()
+        await self.replace(
+            uow,
+            message(
+                f"{kind.replace('_', '-')}:{community.id}:{operator.id}:{bucket}",
+                operator.id,
+                text,
+                kind=kind,
+                priority=Priority.REMINDER,
+                community_id=community.id,
+                member_id=operator.id,
+                not_before=datetime.fromtimestamp((bucket + 1) * window, UTC),
+            ),
+        )
 
     async def to_member(
         self,

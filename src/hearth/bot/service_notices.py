@@ -5,11 +5,10 @@ requests wait, which collects every request of a few minutes into one message.""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
-from hearth.bot.notifier import OutboxWriter, message
+from hearth.bot.notifier import OutboxWriter
 from hearth.domain.cars import ServiceDue, can_snooze
-from hearth.domain.delivery import Priority
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.handlers import cars_texts
 from hearth.handlers.cars_callbacks import reminder_buttons
@@ -72,20 +71,11 @@ class OutboxServiceNotices:
     async def requests_waiting(
         self, uow: UnitOfWork, community: CommunityProfile, operator: MemberProfile, waiting: int
     ) -> None:
-        bucket = int(self.outbox.clock.now().timestamp()) // self.note_seconds
-        send_at = datetime.fromtimestamp((bucket + 1) * self.note_seconds, UTC)
-        with self.outbox.speaking_to(operator, community):
-            text = cars_texts.requests_waiting(community.title, waiting)
-        await self.outbox.replace(
+        await self.outbox.operator_note(
             uow,
-            message(
-                f"service-note:{community.id}:{operator.id}:{bucket}",
-                operator.id,
-                text,
-                kind="service_note",
-                priority=Priority.REMINDER,
-                community_id=community.id,
-                member_id=operator.id,
-                not_before=send_at,
-            ),
+            community,
+            operator,
+            lambda: cars_texts.requests_waiting(community.title, waiting),
+            kind="service_note",
+            window=self.note_seconds,
         )

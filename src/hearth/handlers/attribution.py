@@ -17,8 +17,7 @@ from hearth.handlers import attribution_texts as words
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
-from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import community_or_picker, picker_button
+from hearth.handlers.private_answers import answer_picked_report, answer_report
 from hearth.services import attribution, channels
 from hearth.services.ports import Clock, UnitOfWork
 
@@ -32,12 +31,6 @@ def build() -> Router:
     router.callback_query.register(stats_picked, picked, InPrivate(), IsOperator())
     router.callback_query.register(refuse_non_operator_button, picked)
     return router
-
-
-def asks_for_conversions(arguments: str | None) -> bool:
-    """Whether /stats was sent as ``/stats conversions …``."""
-    first = (arguments or "").split()[:1]
-    return [word.lower() for word in first] == [SUBCOMMAND]
 
 
 def _request(arguments: str) -> ReportRequest:
@@ -54,21 +47,25 @@ def _action(request: ReportRequest) -> str:
 
 async def stats_conversions(
     message: Message,
-    arguments: str | None,
+    request_words: str,
     bot: Bot,
     community: CommunityProfile | None,
     uow: UnitOfWork,
     operators: OperatorDirectory,
     clock: Clock,
 ) -> None:
-    """/stats conversions [days] [service|purchase|trade_in]."""
-    request = _request((arguments or "").strip()[len(SUBCOMMAND) :])
-    where = community or await community_or_picker(
-        message, bot, uow, operators, picker_button(_action(request))
+    """/stats conversions [days] [service|purchase|trade_in] (``request_words``: the words
+    after "conversions")."""
+    request = _request(request_words)
+    await answer_report(
+        message,
+        bot,
+        community,
+        uow,
+        operators,
+        _action(request),
+        lambda where: _texts(uow, where, request, clock),
     )
-    if where is not None:
-        for text in await _texts(uow, where, request, clock):
-            await message.answer(text)
 
 
 async def stats_picked(
@@ -80,13 +77,14 @@ async def stats_picked(
     clock: Clock,
 ) -> None:
     request = _request(callback_data.action.removeprefix(STATS_ACTION).replace(".", " "))
-    chosen = await chosen_operated_community(query, bot, uow, operators, callback_data.community_id)
-    if chosen is None:
-        return
-    community, shown_on = chosen
-    await query.answer()
-    for text in await _texts(uow, community, request, clock):
-        await shown_on.answer(text)
+    await answer_picked_report(
+        query,
+        bot,
+        uow,
+        operators,
+        callback_data.community_id,
+        lambda community: _texts(uow, community, request, clock),
+    )
 
 
 async def _texts(

@@ -37,13 +37,12 @@ from hearth.handlers import channels_texts as words
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InGroup, InPrivate, IsOperator, OperatorDirectory
-from hearth.handlers.people import message_author
-from hearth.handlers.personal import chosen_operated_community
-from hearth.handlers.private_answers import community_or_picker, picker_button
+from hearth.handlers.people import member_reference
+from hearth.handlers.private_answers import answer_picked_report, answer_report
 from hearth.handlers.qr_codes import link_qr
 from hearth.handlers.remembered_community import RememberedCommunity
 from hearth.handlers.replies import redirect
-from hearth.services import channels, members
+from hearth.services import channels
 from hearth.services.ports import Clock, UnitOfWork
 
 SUBCOMMAND = "channels"  # /stats channels
@@ -54,7 +53,6 @@ PENDING = "channel_new_name"  # the FSM data key of a /channel_new waiting for t
 _PICKED = RememberedCommunity(action=LIST_ACTION, key="channels_community")
 _PICKED_FOR_NEW = RememberedCommunity(action=NEW_ACTION, key="channels_community")
 _NUMBER = re.compile(r"#?(\d{1,18})(?:\s+(.*))?", re.ASCII | re.DOTALL)
-_REFERENCE = re.compile(members.MEMBER_REFERENCE)
 _CHANNEL_REFUSALS = (UnknownChannel, ChannelExists, UnknownContact)
 
 
@@ -92,17 +90,19 @@ def _number(arguments: str | None, usage: str) -> tuple[int, str]:
     return int(match.group(1)), (match.group(2) or "").strip()
 
 
+def _number_alone(arguments: str | None, usage: str) -> int:
+    """The channel's number, when nothing follows it."""
+    channel_id, rest = _number(arguments, usage)
+    if rest:
+        raise InvalidArgument(usage)
+    return channel_id
+
+
 def _contact_reference(message: Message, rest: str) -> str | None:
     """ "@username" or an id; the author of the message replied to; None for "off"."""
     if rest.lower() == "off":
         return None
-    if _REFERENCE.fullmatch(rest):
-        return rest
-    replied = message.reply_to_message
-    author = message_author(replied) if replied is not None and not rest else None
-    if author is None:
-        raise InvalidArgument(words.contact_usage())
-    return str(author.id)
+    return member_reference(message, rest, words.contact_usage())
 
 
 async def _operated(
@@ -250,9 +250,7 @@ async def show_channel(
     operators: OperatorDirectory,
     clock: Clock,
 ) -> None:
-    channel_id, rest = _number(command.args, words.number_usage("channel"))
-    if rest:
-        raise InvalidArgument(words.number_usage("channel"))
+    channel_id = _number_alone(command.args, words.number_usage("channel"))
     try:
         shown = await channels.card(
             uow,
@@ -311,9 +309,7 @@ async def archive(
     operators: OperatorDirectory,
     clock: Clock,
 ) -> None:
-    channel_id, rest = _number(command.args, words.number_usage("channel_archive"))
-    if rest:
-        raise InvalidArgument(words.number_usage("channel_archive"))
+    channel_id = _number_alone(command.args, words.number_usage("channel_archive"))
     assert message.from_user is not None
     try:
         channel, changed = await channels.archive(
@@ -361,31 +357,27 @@ async def set_contact(
 # -- figures
 
 
-def asks_for_channels(arguments: str | None) -> bool:
-    """Whether /stats was sent as ``/stats channels [days]``."""
-    first = (arguments or "").split()[:1]
-    return [word.lower() for word in first] == [SUBCOMMAND]
-
-
 async def stats_by_channel(
     message: Message,
-    arguments: str | None,
+    period: str,
     bot: Bot,
     community: CommunityProfile | None,
     uow: UnitOfWork,
     operators: OperatorDirectory,
     clock: Clock,
 ) -> None:
-    """/stats channels [days]: the community's figures by channel."""
-    days = period_days((arguments or "").strip()[len(SUBCOMMAND) :])
-    if days is None:
-        raise InvalidArgument(words.stats_usage())
-    where = community or await community_or_picker(
-        message, bot, uow, operators, picker_button(f"{STATS_ACTION}{days}")
+    """/stats channels [days]: the community's figures by channel (``period``: the words
+    after "channels")."""
+    days = _stats_days(period)
+    await answer_report(
+        message,
+        bot,
+        community,
+        uow,
+        operators,
+        f"{STATS_ACTION}{days}",
+        lambda where: _stats(uow, where, days, clock),
     )
-    if where is not None:
-        for text in words.stats(await channels.recent(uow, where, days=days, now=clock.now())):
-            await message.answer(text)
 
 
 async def stats_picked(
@@ -396,16 +388,28 @@ async def stats_picked(
     operators: OperatorDirectory,
     clock: Clock,
 ) -> None:
-    days = period_days(callback_data.action.removeprefix(STATS_ACTION))
+    days = _stats_days(callback_data.action.removeprefix(STATS_ACTION))
+    await answer_picked_report(
+        query,
+        bot,
+        uow,
+        operators,
+        callback_data.community_id,
+        lambda community: _stats(uow, community, days, clock),
+    )
+
+
+def _stats_days(period: str) -> int:
+    days = period_days(period)
     if days is None:
         raise InvalidArgument(words.stats_usage())
-    chosen = await chosen_operated_community(query, bot, uow, operators, callback_data.community_id)
-    if chosen is None:
-        return
-    community, shown_on = chosen
-    await query.answer()
-    for text in words.stats(await channels.recent(uow, community, days=days, now=clock.now())):
-        await shown_on.answer(text)
+    return days
+
+
+async def _stats(
+    uow: UnitOfWork, community: CommunityProfile, days: int, clock: Clock
+) -> list[str]:
+    return words.stats(await channels.recent(uow, community, days=days, now=clock.now()))
 
 
 async def my_channel(

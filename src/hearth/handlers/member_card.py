@@ -8,21 +8,18 @@ Whoever is not an operator learns nothing, not even whether the member exists.
 
 from __future__ import annotations
 
-import re
-
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from pydantic import Field
 
-from hearth.domain.errors import InvalidArgument
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.handlers import member_texts, texts
 from hearth.handlers.callbacks import CHAT_ID_LIMIT
 from hearth.handlers.fallback import refuse_non_operator_button
 from hearth.handlers.filters import InPrivate, IsOperator, OperatorDirectory
-from hearth.handlers.people import message_author
+from hearth.handlers.people import member_reference
 from hearth.handlers.personal import chosen_operated_community
 from hearth.handlers.private_answers import PrivateAnswer, PrivateRequest
 from hearth.handlers.segments_keyboards import community_picker
@@ -30,8 +27,6 @@ from hearth.services import members
 from hearth.services.directory import Directory
 from hearth.services.member_card import find_member, member_card
 from hearth.services.ports import Clock, UnitOfWork
-
-_REFERENCE = re.compile(members.MEMBER_REFERENCE)
 
 
 class MemberCardOf(CallbackData, prefix="mbc1"):
@@ -50,19 +45,6 @@ def build() -> Router:
     return router
 
 
-def parse_reference(message: Message, command: CommandObject) -> str:
-    """The member as "@username" or an id: named in the command, or the author of the
-    message it replies to."""
-    arguments = (command.args or "").strip()
-    if _REFERENCE.fullmatch(arguments):
-        return arguments
-    replied = message.reply_to_message
-    author = message_author(replied) if replied is not None and not arguments else None
-    if author is None:
-        raise InvalidArgument(member_texts.usage())
-    return str(author.id)
-
-
 async def show_member(
     message: Message,
     command: CommandObject,
@@ -74,7 +56,7 @@ async def show_member(
     directory: Directory,
     clock: Clock,
 ) -> None:
-    reference = parse_reference(message, command)
+    reference = member_reference(message, (command.args or "").strip(), member_texts.usage())
     if community is not None:  # in the group: about this community, answered in private
         shown = await members.member_or_former(uow, community.id, reference)
         text = await _card_text(uow, community, shown, clock)

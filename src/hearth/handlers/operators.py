@@ -57,6 +57,12 @@ def parse_period(argument: str | None) -> int:
     return int(match.group(1))
 
 
+def _subcommand(arguments: str | None) -> tuple[str, str]:
+    """The first word of /stats's arguments (lower case) and the words after it."""
+    first, *rest = (arguments or "").split(maxsplit=1) or [""]
+    return first.lower(), "".join(rest)
+
+
 async def stats(
     message: Message,
     command: CommandObject,
@@ -66,15 +72,12 @@ async def stats(
     operators: OperatorDirectory,
     clock: Clock,
 ) -> None:
-    if channels.asks_for_channels(command.args):  # /stats channels [days]
-        await channels.stats_by_channel(
-            message, command.args, bot, community, uow, operators, clock
-        )
+    subcommand, rest = _subcommand(command.args)
+    if subcommand == channels.SUBCOMMAND:  # /stats channels [days]
+        await channels.stats_by_channel(message, rest, bot, community, uow, operators, clock)
         return
-    if attribution.asks_for_conversions(command.args):  # /stats conversions [days] [kind]
-        await attribution.stats_conversions(
-            message, command.args, bot, community, uow, operators, clock
-        )
+    if subcommand == attribution.SUBCOMMAND:  # /stats conversions [days] [kind]
+        await attribution.stats_conversions(message, rest, bot, community, uow, operators, clock)
         return
     days = parse_period(command.args)
     if community is not None:

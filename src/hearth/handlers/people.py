@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.types import Chat, ChatMemberUnion, Message, Update, User
 
 from hearth.domain.activity import MessageFacts, is_substantive
+from hearth.domain.errors import InvalidArgument
 from hearth.domain.members import ChatRole, Person
+from hearth.services.members import MEMBER_REFERENCE
 
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 # Telegram's placeholder accounts for anonymous admins and channel posts.
 PLACEHOLDER_USER_IDS = frozenset({1087968824, 136817688, 777000})
+_REFERENCE = re.compile(MEMBER_REFERENCE)
 
 
 def is_group(chat: Chat | None) -> bool:
@@ -38,6 +43,19 @@ def message_author(message: Message) -> User | None:
     if message.sender_chat is not None or not is_real_member(message.from_user):
         return None
     return message.from_user
+
+
+def member_reference(message: Message, text: str, usage: str) -> str:
+    """The member a command names, as "@username" or an id: ``text`` itself, or (when
+    ``text`` is empty) the author of the message the command replies to. Raises
+    InvalidArgument(usage) otherwise."""
+    if _REFERENCE.fullmatch(text):
+        return text
+    replied = message.reply_to_message
+    author = message_author(replied) if replied is not None and not text else None
+    if author is None:
+        raise InvalidArgument(usage)
+    return str(author.id)
 
 
 def message_facts(message: Message) -> MessageFacts:

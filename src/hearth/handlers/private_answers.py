@@ -13,7 +13,7 @@ from typing import Protocol
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from hearth.domain.members import CommunityProfile, MemberProfile
 from hearth.handlers import segments_keyboards as buttons
@@ -22,7 +22,11 @@ from hearth.handlers import texts
 from hearth.handlers.callbacks import CommunityChoice
 from hearth.handlers.filters import OperatorDirectory
 from hearth.handlers.people import is_group
-from hearth.handlers.personal import can_write_privately, start_link_markup
+from hearth.handlers.personal import (
+    can_write_privately,
+    chosen_operated_community,
+    start_link_markup,
+)
 from hearth.services import members
 from hearth.services.directory import Directory
 from hearth.services.ports import UnitOfWork
@@ -54,6 +58,45 @@ async def community_or_picker(
 def picker_button(action: str) -> Callable[[CommunityProfile], CommunityChoice]:
     """The picker's button for a community: ``action`` there."""
     return lambda community: CommunityChoice(action=action, community_id=community.id)
+
+
+async def answer_report(
+    message: Message,
+    bot: Bot,
+    community: CommunityProfile | None,
+    uow: UnitOfWork,
+    operators: OperatorDirectory,
+    action: str,
+    texts_of: Callable[[CommunityProfile], Awaitable[list[str]]],
+) -> None:
+    """Answer a report of several texts about the group the command was sent in, or in
+    private about the operator's community; for several, a picker whose buttons carry
+    ``action`` asks (``answer_picked_report`` answers them)."""
+    where = community or await community_or_picker(
+        message, bot, uow, operators, picker_button(action)
+    )
+    if where is not None:
+        for text in await texts_of(where):
+            await message.answer(text)
+
+
+async def answer_picked_report(
+    query: CallbackQuery,
+    bot: Bot,
+    uow: UnitOfWork,
+    operators: OperatorDirectory,
+    community_id: int,
+    texts_of: Callable[[CommunityProfile], Awaitable[list[str]]],
+) -> None:
+    """A report's picker button pressed: the texts about its community, under the picker.
+    Raises NotAnOperator unless the presser operates that very community."""
+    chosen = await chosen_operated_community(query, bot, uow, operators, community_id)
+    if chosen is None:
+        return
+    community, shown_on = chosen
+    await query.answer()
+    for text in await texts_of(community):
+        await shown_on.answer(text)
 
 
 class Sendable(Protocol):
